@@ -1,0 +1,87 @@
+"""partner-api: a server for Vercel's Marketplace Partner API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import config as settings
+from partner_api import catalog, commands, crypto, errors, health, logs
+from partner_api.auth import guard
+from partner_api.extensions import PartnerApi, db, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment's profile, then apply `overrides` (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    configure(app, overrides)
+    logs.configure_logging(app.config["LOG_LEVEL"])
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register_errorhandlers(app)
+    commands.register(app)
+    return app
+
+
+def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    profile = settings.load()
+    app.config.from_object(profile)
+    app.config.update(overrides or {})
+    missing = [name for name in profile.REQUIRED if not app.config.get(name)]
+    if missing:
+        raise SystemExit(
+            f"partner-api ({profile.ENV_NAME}) cannot start: set {', '.join(missing)} "
+            "in the environment (see the README's configuration table)"
+        )
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        database = Path(app.instance_path) / "partner-api.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    app.config.update(
+        API_TITLE="partner-api",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Vercel Marketplace Partner API, as served by partner-api."},
+            "security": [{"vercelOidc": []}],
+            "components": {
+                "securitySchemes": {
+                    "vercelOidc": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": "An OIDC token signed by Vercel; `X-Vercel-Auth` "
+                        "names its kind (user or system).",
+                    }
+                }
+            },
+        },
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    crypto.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    catalog.init_app(app)
+    guard.init_app(app)
+    logs.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from partner_api.billing.routes import blp as plans
+    from partner_api.installations.routes import blp as installations
+
+    app.register_blueprint(health.blueprint)
+    api = PartnerApi(app)
+    for blueprint in (installations, plans):
+        api.register_blueprint(blueprint)

@@ -1,0 +1,110 @@
+"""Settings read from the environment (12-factor), one class per profile.
+
+`PARTNER_API_ENV` picks the profile: `production` (the default, what gunicorn runs),
+`development` (the quickstart: embedded SQLite, a local key set, fixed dev secrets) or
+`testing` (used by the test suite, which passes its own overrides).
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_ISSUER = "https://marketplace.vercel.com"
+DEFAULT_JWKS_URL = "https://marketplace.vercel.com/.well-known/jwks"
+DEFAULT_API_URL = "https://api.vercel.com"
+
+# A fixed, public Fernet key: development and tests only, never accepted in production.
+DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="
+
+
+def database_url(raw: str | None) -> str | None:
+    """Accept Heroku-style `postgres://` URLs and pick the psycopg 3 driver for Postgres."""
+    if not raw:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+class Config:
+    """Settings shared by every profile; the values come from the environment."""
+
+    ENV_NAME = "production"
+    REQUIRED = (
+        "INTEGRATION_CLIENT_ID",
+        "INTEGRATION_CLIENT_SECRET",
+        "SECRET_KEY",
+        "ENCRYPTION_KEYS",
+    )
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.INTEGRATION_CLIENT_ID = env.get("INTEGRATION_CLIENT_ID")
+        self.INTEGRATION_CLIENT_SECRET = env.get("INTEGRATION_CLIENT_SECRET")
+        self.SECRET_KEY = env.get("SECRET_KEY")
+        self.ENCRYPTION_KEYS = env.get("ENCRYPTION_KEYS")
+        self.SQLALCHEMY_DATABASE_URI = database_url(env.get("DATABASE_URL"))
+        self.VERCEL_OIDC_ISSUER = env.get("VERCEL_OIDC_ISSUER", DEFAULT_ISSUER)
+        self.VERCEL_JWKS_URL = env.get("VERCEL_JWKS_URL")
+        self.VERCEL_API_URL = env.get("VERCEL_API_URL", DEFAULT_API_URL)
+        self.CATALOG_PATH = env.get("CATALOG_PATH")
+        self.POSTGRES_PROVIDER_ADMIN_URL = env.get("POSTGRES_PROVIDER_ADMIN_URL")
+        self.POSTGRES_PROVIDER_PUBLIC_URL = env.get("POSTGRES_PROVIDER_PUBLIC_URL")
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.JWT_LEEWAY_SECONDS = 60
+        self.IDEMPOTENCY_WAIT_SECONDS = 10.0
+        self.IDEMPOTENCY_LEASE_SECONDS = 300
+        self.IDEMPOTENCY_RETENTION_HOURS = 48
+        self.apply_profile_defaults()
+
+    def apply_profile_defaults(self) -> None:
+        """Fill in what a profile may default; production defaults nothing secret."""
+        self.VERCEL_JWKS_URL = self.VERCEL_JWKS_URL or DEFAULT_JWKS_URL
+
+    def missing(self) -> list[str]:
+        return [name for name in self.REQUIRED if not getattr(self, name)]
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+class DevelopmentConfig(Config):
+    """The quickstart: everything local, dev-only secrets, tokens from `flask dev token`."""
+
+    ENV_NAME = "development"
+
+    def apply_profile_defaults(self) -> None:
+        self.INTEGRATION_CLIENT_ID = self.INTEGRATION_CLIENT_ID or "oac_development"
+        self.INTEGRATION_CLIENT_SECRET = self.INTEGRATION_CLIENT_SECRET or "development-secret"
+        self.SECRET_KEY = self.SECRET_KEY or "development-session-key"
+        self.ENCRYPTION_KEYS = self.ENCRYPTION_KEYS or DEVELOPMENT_ENCRYPTION_KEY
+        # Left unset, the app uses the local key set that `flask dev keys` writes into the
+        # instance folder, so dev tokens verify through the real verification code.
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+
+
+PROFILES: dict[str, type[Config]] = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}
+
+
+def load(environ: dict[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    name = env.get("PARTNER_API_ENV", "production")
+    try:
+        profile = PROFILES[name]
+    except KeyError:
+        raise SystemExit(
+            f"PARTNER_API_ENV={name!r} is not a profile; use one of {', '.join(PROFILES)}"
+        ) from None
+    return profile(environ)

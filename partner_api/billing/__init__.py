@@ -1,0 +1,1 @@
+"""Billing: plan listings now; usage, invoices and balances build on it."""

@@ -1,0 +1,94 @@
+"""The Partner API blueprint: every view is authenticated, transactional and idempotent.
+
+`PartnerBlueprint` wires the guard as `before_request` and wraps each view so that:
+- a mutating call with an `Idempotency-Key` is claimed first, or answered from the store;
+- the view's changes and the stored response commit in one transaction;
+- any error rolls everything back (the database is left as it was) and frees the key.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import flask
+from flask import current_app, g, jsonify, make_response, request
+from flask_smorest import Blueprint
+
+from partner_api.auth import guard
+from partner_api.extensions import db
+from partner_api.idempotency import service as idempotency
+
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _idempotency_request() -> idempotency.Request | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if request.method not in MUTATING_METHODS or not key:
+        return None
+    installation = (request.view_args or {}).get("installation_id") or getattr(
+        g.get("claims"), "installation_id", None
+    )
+    return idempotency.Request(
+        scope=installation or "-",
+        method=request.method,
+        path=request.path,
+        key=key,
+        fingerprint=idempotency.fingerprint(request.method, request.path, request.get_data()),
+    )
+
+
+def _replayed(replay: idempotency.Replay):
+    response = jsonify(replay.body) if replay.body is not None else make_response("")
+    response.status_code = replay.status
+    if replay.body is None:
+        response.content_type = None
+    response.headers[REPLAY_HEADER] = "true"
+    return response
+
+
+def transactional(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def run(*args, **kwargs):
+        call = _idempotency_request()
+        claim = None
+        if call is not None:
+            outcome = idempotency.begin(
+                call,
+                wait_seconds=current_app.config["IDEMPOTENCY_WAIT_SECONDS"],
+                lease_seconds=current_app.config["IDEMPOTENCY_LEASE_SECONDS"],
+            )
+            if isinstance(outcome, idempotency.Replay):
+                return _replayed(outcome)
+            claim = outcome
+        try:
+            response = make_response(view(*args, **kwargs))
+            if claim is not None:
+                idempotency.complete(claim, response.status_code, response.get_json(silent=True))
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            if claim is not None:
+                idempotency.release(claim)
+            raise
+        return response
+
+    return run
+
+
+class _TransactionalViews(flask.Blueprint):
+    """Wraps the final view function (after flask-smorest has built it from a MethodView)."""
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
+        options.setdefault("strict_slashes", False)
+        super().add_url_rule(rule, endpoint, transactional(view_func), **options)
+
+
+class PartnerBlueprint(Blueprint, _TransactionalViews):
+    """A flask-smorest Blueprint for Partner API routes (bearer-authenticated)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(guard.authenticate)

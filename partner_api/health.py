@@ -1,0 +1,32 @@
+"""Public liveness and readiness probes for the platform's router."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from partner_api.extensions import db
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """The process is up; says nothing about its dependencies."""
+    return jsonify(status="ok")
+
+
+@blueprint.get("/readyz")
+def readyz():
+    """Ready to serve: the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        log.warning("readiness check: database unreachable")
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,109 @@
+"""Installation rules. Changes are flushed, never committed: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from partner_api.catalog import Catalog
+from partner_api.catalog.model import Plan, is_billable
+from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
+from partner_api.extensions import db
+from partner_api.installations.models import Installation
+from partner_api.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class UpsertRequest:
+    installation_id: str
+    account_id: str | None
+    user_id: str | None
+    scopes: list[str]
+    accepted_policies: dict[str, Any]
+    access_token: str
+    token_type: str
+    account: dict[str, Any] | None
+
+
+def find_live(installation_id: str) -> Installation:
+    """The installation, or 404 if it never existed or was uninstalled."""
+    installation = db.session.get(Installation, installation_id)
+    if installation is None or installation.is_deleted:
+        raise NotFound(f"Installation {installation_id} was not found.")
+    return installation
+
+
+def upsert(request: UpsertRequest, catalog: Catalog) -> Installation:
+    """Create the installation or refresh it: credentials, account, scopes and policies."""
+    now = utcnow()
+    installation = db.session.get(Installation, request.installation_id)
+    if installation is not None and installation.is_deleted:
+        raise Conflict(
+            "This installation was uninstalled; a reinstall comes with a new installation id.",
+            code="installation_deleted",
+        )
+    if installation is None:
+        default_plan = catalog.default_installation_plan
+        installation = Installation(
+            id=request.installation_id,
+            created_at=now,
+            installed_by_user_id=request.user_id,
+            billing_plan_id=default_plan["id"] if default_plan else None,
+        )
+        db.session.add(installation)
+    installation.account_id = request.account_id
+    installation.scopes = list(request.scopes)
+    installation.accepted_policies = dict(request.accepted_policies)
+    installation.access_token = request.access_token
+    installation.token_type = request.token_type
+    if request.account is not None:
+        installation.account = request.account
+    installation.updated_at = now
+    db.session.flush()
+    return installation
+
+
+def installation_plan(installation: Installation, catalog: Catalog) -> Plan | None:
+    return catalog.installation_plan(installation.billing_plan_id)
+
+
+def change_plan(installation_id: str, plan_id: str | None, catalog: Catalog) -> Installation:
+    installation = find_live(installation_id)
+    if plan_id is None:
+        return installation
+    plan = catalog.installation_plan(plan_id)
+    if plan is None:
+        raise ValidationFailed(
+            f"Unknown installation billing plan {plan_id!r}.",
+            fields=[FieldError("billingPlanId", "Not an installation-level plan.")],
+        )
+    if plan.get("disabled"):
+        raise Conflict(f"Billing plan {plan_id!r} cannot be selected now.", code="plan_disabled")
+    installation.billing_plan_id = plan_id
+    installation.updated_at = utcnow()
+    db.session.flush()
+    return installation
+
+
+def uninstall(
+    installation_id: str, *, cascade: bool | None, reason: str | None, catalog: Catalog
+) -> bool | None:
+    """Soft-delete; returns whether the uninstall is finalized, None if it never existed.
+
+    A repeat delete changes nothing and reports the same outcome.
+    """
+    installation = db.session.get(Installation, installation_id)
+    if installation is None:
+        return None
+    if installation.is_deleted:
+        return installation.finalized_at is not None
+    now = utcnow()
+    installation.deleted_at = now
+    installation.updated_at = now
+    installation.delete_reason = reason
+    installation.cascade_resource_deletion = cascade
+    billable = is_billable(installation_plan(installation, catalog))
+    if not billable:
+        installation.finalized_at = now
+    db.session.flush()
+    return not billable

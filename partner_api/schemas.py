@@ -1,0 +1,87 @@
+"""Schemas shared by several endpoints: billing plans, notifications (§3.2)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+MONEY_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+class RequestSchema(ma.Schema):
+    """Request bodies tolerate unknown fields: Vercel adds fields over time."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class MoneyString(fields.String):
+    """US dollars as a decimal string (`"20.00"`), never a float (§7.10)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not MONEY_PATTERN.match(text):
+            raise ma.ValidationError("Must be a decimal string of dollars, like '20.00'.")
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            raise ma.ValidationError("Must be a decimal string of dollars.") from None
+        return text
+
+
+class PlanDetailSchema(ma.Schema):
+    label = fields.String(required=True)
+    value = fields.String()
+
+
+class QuoteLineSchema(ma.Schema):
+    line = fields.String(required=True)
+    amount = MoneyString(required=True)
+
+
+class PolicySchema(ma.Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    url = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class BillingPlanSchema(ma.Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(required=True, validate=validate.OneOf(["prepayment", "subscription"]))
+    name = fields.String(required=True)
+    scope = fields.String(validate=validate.OneOf(["installation", "resource"]))
+    description = fields.String(required=True)
+    paymentMethodRequired = fields.Boolean()
+    preauthorizationAmount = fields.Float(validate=validate.Range(min=0))
+    initialCharge = MoneyString()
+    minimumAmount = MoneyString()
+    maximumAmount = MoneyString()
+    maximumAmountAutoPurchasePerPeriod = MoneyString()
+    cost = fields.String()
+    details = fields.List(fields.Nested(PlanDetailSchema))
+    highlightedDetails = fields.List(fields.Nested(PlanDetailSchema))
+    quote = fields.List(fields.Nested(QuoteLineSchema))
+    effectiveDate = fields.String()
+    disabled = fields.Boolean()
+    requiredPolicies = fields.List(fields.Nested(PolicySchema))
+
+
+class NotificationSchema(ma.Schema):
+    level = fields.String(required=True, validate=validate.OneOf(["info", "warn", "error"]))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    message = fields.String()
+    href = fields.String()
+
+
+class PlansSchema(ma.Schema):
+    plans = fields.List(fields.Nested(BillingPlanSchema), required=True)
+
+
+class PlanAndNotificationSchema(ma.Schema):
+    """Get/Update Installation's answer: the installation plan and its notification."""
+
+    billingPlan = fields.Nested(BillingPlanSchema)
+    notification = fields.Nested(NotificationSchema, allow_none=True)
