@@ -21,6 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, overrides)
     logs.configure_logging(app.config["LOG_LEVEL"])
+    register_models()
     register_extensions(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
@@ -75,6 +76,13 @@ def register_extensions(app: Flask) -> None:
     catalog.init_app(app)
     guard.init_app(app)
     logs.init_app(app)
+
+
+def register_models() -> None:
+    """Import every model module, so metadata (and Alembic) sees all tables."""
+    from partner_api.idempotency import models as _idempotency  # noqa: F401
+    from partner_api.installations import models as _installations  # noqa: F401
+    from partner_api.jobs import models as _jobs  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

@@ -15,6 +15,7 @@ from partner_api.crypto import secret_box
 from partner_api.dbtypes import ENCRYPTED_TYPES
 from partner_api.extensions import db
 from partner_api.idempotency import service as idempotency
+from partner_api.jobs.commands import jobs
 
 dev = AppGroup("dev", help="Local development without Vercel.")
 maintenance = AppGroup("maintenance", help="Operations on stored data.")
@@ -114,3 +115,4 @@ def purge_idempotency() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(dev)
     app.cli.add_command(maintenance)
+    app.cli.add_command(jobs)

@@ -1,0 +1,170 @@
+"""Enqueue jobs, and claim and run them (several workers may run at once)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from partner_api.extensions import db
+from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
+from partner_api.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS = 10
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+Handler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of `kind`; it must be safe to run twice."""
+
+    def register(function: Handler) -> Handler:
+        if kind in _handlers and _handlers[kind] is not function:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        _handlers[kind] = function
+        return function
+
+    return register
+
+
+def enqueue(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Job:
+    """Add a job to the current transaction; with `dedupe_key`, at most one such job exists."""
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        payload=payload,
+        state=PENDING,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_at=run_at or now,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        updated_at=now,
+    )
+    if dedupe_key is None:
+        db.session.add(job)
+        db.session.flush()
+        return job
+    existing = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    try:
+        with db.session.begin_nested():
+            db.session.add(job)
+    except IntegrityError:
+        return db.session.scalars(select(Job).where(Job.dedupe_key == dedupe_key)).one()
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential with jitter: ~2 s, 4 s, 8 s … capped at an hour."""
+    seconds = min(2**attempts, MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.25))  # noqa: S311 - jitter
+
+
+def claim_next(now: datetime | None = None) -> Job | None:
+    """Take one due job; a job whose worker died is taken again once its lease runs out.
+
+    On Postgres `FOR UPDATE SKIP LOCKED` lets workers claim different rows concurrently; the
+    conditional update makes the claim safe on SQLite too.
+    """
+    now = now or utcnow()
+    due = or_(
+        (Job.state == PENDING) & (Job.run_at <= now),
+        (Job.state == RUNNING) & (Job.locked_until < now),
+    )
+    while True:
+        candidate = db.session.execute(
+            select(Job.id, Job.state, Job.attempts)
+            .where(due)
+            .order_by(Job.run_at, Job.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if candidate is None:
+            db.session.rollback()
+            return None
+        claimed = db.session.execute(
+            update(Job)
+            .where(
+                Job.id == candidate.id,
+                Job.state == candidate.state,
+                Job.attempts == candidate.attempts,
+            )
+            .values(
+                state=RUNNING,
+                attempts=Job.attempts + 1,
+                locked_until=now + LEASE,
+                updated_at=now,
+            )
+        )
+        db.session.commit()
+        if claimed.rowcount == 1:
+            return db.session.get(Job, candidate.id)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def run(job: Job) -> str:
+    """Run a claimed job; its handler's changes commit together with its completion."""
+    handler = _handlers.get(job.kind)
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        handler(dict(job.payload))
+        now = utcnow()
+        job.state, job.finished_at, job.updated_at, job.last_error = DONE, now, now, None
+        job.locked_until = None
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        _record_failure(job.id, error)
+    return db.session.get(Job, job.id).state
+
+
+def _record_failure(job_id: int, error: Exception) -> None:
+    job = db.session.get(Job, job_id)
+    now = utcnow()
+    job.last_error = _describe(error)
+    job.updated_at = now
+    job.locked_until = None
+    if job.attempts >= job.max_attempts:
+        job.state = DEAD
+        job.finished_at = now
+        log.error("job %s (%s) is dead after %s attempts", job.id, job.kind, job.attempts)
+    else:
+        job.state = PENDING
+        job.run_at = now + backoff(job.attempts)
+        log.warning("job %s (%s) failed, retrying at %s", job.id, job.kind, job.run_at)
+    db.session.commit()
+
+
+def run_due(limit: int | None = None) -> int:
+    """Run due jobs until none is left (or `limit`); returns how many ran."""
+    count = 0
+    while limit is None or count < limit:
+        job = claim_next()
+        if job is None:
+            break
+        run(job)
+        count += 1
+    return count

@@ -1,0 +1,1 @@
+"""Providers: the partner's product logic behind each product of the catalog."""
