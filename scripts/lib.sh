@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/*. Source it; do not run it.
+#
+# After sourcing:
+#   - the current directory is the repository root (whatever it was before),
+#   - REPO_ROOT and VENV are set,
+#   - ensure_venv creates/refreshes .venv and puts it first on PATH.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO_ROOT/.venv"
+# Holds the sha256 of pyproject.toml as of the last successful install.
+VENV_STAMP="$VENV/.partner-api-pyproject.sha256"
+cd "$REPO_ROOT" || exit 1
+
+log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Create .venv if missing (or unusable) and `pip install -e '.[dev]'` whenever
+# pyproject.toml differs from the one recorded at the last install.
+ensure_venv() {
+    if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+        log "creating virtualenv in $VENV"
+        command -v python3 >/dev/null || die "python3 not found (Python >= 3.11 is required)"
+        # --clear: start over if a previous attempt left a broken .venv behind.
+        python3 -m venv --clear "$VENV" \
+            || die "'python3 -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+    fi
+
+    local want have=""
+    want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+    [[ -f "$VENV_STAMP" ]] && have="$(<"$VENV_STAMP")"
+    if [[ "$want" != "$have" ]]; then
+        log "installing partner-api and its dev dependencies into .venv (pyproject.toml changed)"
+        local out
+        out="$(mktemp)"
+        if ! "$VENV/bin/python" -m pip install --quiet --editable '.[dev]' >"$out" 2>&1; then
+            cat "$out" >&2
+            rm -f "$out"
+            rm -f "$VENV_STAMP"
+            die "pip install -e '.[dev]' failed (output above)"
+        fi
+        rm -f "$out"
+        printf '%s\n' "$want" >"$VENV_STAMP"
+    fi
+
+    export VIRTUAL_ENV="$VENV"
+    export PATH="$VENV/bin:$PATH"
+}
