@@ -6,9 +6,11 @@ database is created on it for the session and dropped afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,9 @@ ENCRYPTION_KEY = "cGFydG5lci1hcGktdGVzdC1rZXktMzItYnl0ZXMtb2s="
 INSTALLATION_ID = "icfg_test0000000000000000001"
 
 
-def _postgres_database(server_url: str) -> Iterator[str]:
-    """A throwaway database on the server of `server_url`."""
+@contextmanager
+def temporary_postgres_database(server_url: str) -> Iterator[str]:
+    """A throwaway database on the server of `server_url`; yields its URL."""
     server = make_url(server_url).set(drivername="postgresql+psycopg")
     name = f"partner_api_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -49,7 +52,8 @@ def _postgres_database(server_url: str) -> Iterator[str]:
 def database_url(tmp_path_factory) -> Iterator[str]:
     server_url = os.environ.get("TEST_DATABASE_URL")
     if server_url:
-        yield from _postgres_database(server_url)
+        with temporary_postgres_database(server_url) as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'partner-api.sqlite3'}"
 
@@ -61,8 +65,6 @@ def signing_key():
 
 @pytest.fixture(scope="session")
 def jwks_file(tmp_path_factory, signing_key) -> Path:
-    import json
-
     path = tmp_path_factory.mktemp("jwks") / "jwks.json"
     path.write_text(json.dumps(devkeys.public_jwks(signing_key)))
     return path
