@@ -89,7 +89,7 @@ def migrated(app_settings) -> None:
     """Build the schema once per session through the real migrations."""
     app = create_app(app_settings)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
 
 
