@@ -17,14 +17,15 @@ log = logging.getLogger(__name__)
 def parse_metadata_query(raw: str | None) -> Mapping[str, Any]:
     """The `metadata` query: JSON of a form still being filled in, so anything may come.
 
-    Whatever is not a JSON object counts as no metadata at all.
+    Whatever is not a JSON object counts as no metadata at all, including JSON nested too
+    deeply for the parser (which raises RecursionError, not ValueError).
     """
     if not raw:
         return {}
     try:
         value = json.loads(raw)
-    except ValueError:
-        log.info("ignoring a metadata query that is not JSON")
+    except (ValueError, RecursionError):
+        log.info("ignoring a metadata query that is not usable JSON")
         return {}
     return value if isinstance(value, dict) else {}
 
