@@ -12,6 +12,7 @@ import config as settings
 from partner_api import catalog, commands, crypto, errors, health, logs
 from partner_api.auth import guard
 from partner_api.extensions import PartnerApi, db, migrate
+from partner_api.providers import registry
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -74,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     catalog.init_app(app)
+    registry.init_app(app)
     guard.init_app(app)
     logs.init_app(app)
 
@@ -83,13 +85,16 @@ def register_models() -> None:
     from partner_api.idempotency import models as _idempotency  # noqa: F401
     from partner_api.installations import models as _installations  # noqa: F401
     from partner_api.jobs import models as _jobs  # noqa: F401
+    from partner_api.resources import models as _resources  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
     from partner_api.billing.routes import blp as plans
     from partner_api.installations.routes import blp as installations
+    from partner_api.resources import jobs as _resource_jobs  # noqa: F401 - registers handlers
+    from partner_api.resources.routes import blp as resources
 
     app.register_blueprint(health.blueprint)
     api = PartnerApi(app)
-    for blueprint in (installations, plans):
+    for blueprint in (installations, resources, plans):
         api.register_blueprint(blueprint)

@@ -10,6 +10,7 @@ from partner_api.catalog.model import Plan, is_billable
 from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
+from partner_api.resources import deletion
 from partner_api.timeutil import utcnow
 
 
@@ -88,7 +89,10 @@ def change_plan(installation_id: str, plan_id: str | None, catalog: Catalog) -> 
 def uninstall(
     installation_id: str, *, cascade: bool | None, reason: str | None, catalog: Catalog
 ) -> bool | None:
-    """Soft-delete; returns whether the uninstall is finalized, None if it never existed.
+    """Soft-delete and retire the resources; returns whether the uninstall is finalized.
+
+    None means the installation never existed. Resources on billable plans, like a billable
+    installation plan, keep it unfinalized so final invoices can follow.
 
     A repeat delete changes nothing and reports the same outcome.
     """
@@ -102,7 +106,14 @@ def uninstall(
     installation.updated_at = now
     installation.delete_reason = reason
     installation.cascade_resource_deletion = cascade
-    billable = is_billable(installation_plan(installation, catalog))
+    resources = deletion.live_resources(installation_id)
+    billable = is_billable(installation_plan(installation, catalog)) or any(
+        deletion.on_billable_plan(resource, catalog) for resource in resources
+    )
+    # Vercel does not delete resources one by one on uninstall (§3.4.4); absent means yes.
+    if cascade is not False:
+        for resource in resources:
+            deletion.retire(resource)
     if not billable:
         installation.finalized_at = now
     db.session.flush()

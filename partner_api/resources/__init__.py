@@ -1,0 +1,1 @@
+"""Resources: what customers provision from a product, with secrets, rotation and REPL."""

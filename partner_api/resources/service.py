@@ -1,0 +1,210 @@
+"""Resource rules (§3.4.5–3.4.8, §3.4.10, §3.4.12, §3.4.L).
+
+Changes are flushed, never committed: the caller owns the transaction, so a refusal (ours or
+the provider's) leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets as random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from partner_api.billing.plans import product_plans
+from partner_api.catalog import Catalog, Product
+from partner_api.catalog.metadata import metadata_errors
+from partner_api.catalog.model import Plan
+from partner_api.errors import FieldError, NotFound, ValidationFailed
+from partner_api.extensions import db
+from partner_api.installations.service import find_live
+from partner_api.jobs import enqueue
+from partner_api.resources import secrets
+from partner_api.resources.calls import calling, context_of
+from partner_api.resources.deletion import retire
+from partner_api.resources.models import Resource, ResourcePlanChange, ResourceStatus
+from partner_api.timeutil import utcnow
+
+FINISH_PROVISIONING = "resources.finish_provisioning"
+
+
+@dataclass(frozen=True)
+class NewResource:
+    product_id: str
+    name: str
+    metadata: Mapping[str, Any]
+    billing_plan_id: str
+    external_id: str | None = None
+    protocol_settings: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ResourceChanges:
+    """Update Resource's body; `None` leaves a field as it is."""
+
+    name: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    billing_plan_id: str | None = None
+    protocol_settings: Mapping[str, Any] | None = None
+
+
+def new_resource_id() -> str:
+    return f"res_{random.token_hex(12)}"
+
+
+def _plan_errors(product: Product, plan_id: str) -> list[FieldError]:
+    plan = product.plan(plan_id)
+    if plan is None:
+        return [FieldError("billingPlanId", f"Not a plan of product {product.slug!r}.")]
+    if plan.get("disabled"):
+        return [FieldError("billingPlanId", "This plan cannot be selected now.")]
+    return []
+
+
+def _refuse(errors: Sequence[FieldError]) -> None:
+    if errors:
+        raise ValidationFailed("The request failed validation.", fields=errors)
+
+
+def _record_plan(resource: Resource, previous_plan_id: str | None) -> None:
+    db.session.add(
+        ResourcePlanChange(
+            resource_id=resource.id,
+            billing_plan_id=resource.billing_plan_id,
+            previous_plan_id=previous_plan_id,
+            effective_at=resource.updated_at,
+        )
+    )
+
+
+def find(installation_id: str, resource_id: str) -> Resource:
+    """A live resource of a live installation, or 404."""
+    find_live(installation_id)
+    resource = db.session.get(Resource, resource_id)
+    if resource is None or resource.installation_id != installation_id or resource.is_deleted:
+        raise NotFound(f"Resource {resource_id} was not found.")
+    return resource
+
+
+def provision(
+    installation_id: str, request: NewResource, catalog: Catalog
+) -> tuple[Resource, list[secrets.ApiSecret]]:
+    """Create the resource through its provider; returns it with its first secrets."""
+    find_live(installation_id)
+    product = catalog.product(request.product_id)
+    if product is None:
+        raise ValidationFailed(
+            f"Unknown product {request.product_id!r}.",
+            fields=[FieldError("productId", "Not a product of this integration.")],
+        )
+    _refuse(
+        _plan_errors(product, request.billing_plan_id)
+        + metadata_errors(product, request.metadata)
+    )
+    now = utcnow()
+    resource = Resource(
+        id=new_resource_id(),
+        installation_id=installation_id,
+        product_slug=product.slug,
+        name=request.name,
+        resource_metadata=copy.deepcopy(dict(request.metadata)),
+        status=ResourceStatus.PENDING,
+        billing_plan_id=request.billing_plan_id,
+        protocol_settings=copy.deepcopy(request.protocol_settings),
+        external_id=request.external_id,
+        provider_state={},
+        created_at=now,
+        updated_at=now,
+    )
+    with calling(resource) as (provider, context):
+        provisioned = provider.provision(context)
+    issued = secrets.api_secrets(provisioned.credentials.secrets)
+    if not issued or not all(secret["name"] and secret["value"] for secret in issued):
+        raise ValueError(f"provider of {product.slug!r} returned no usable secrets")
+    resource.status = ResourceStatus(provisioned.status)
+    resource.provider_state = copy.deepcopy(dict(provisioned.state))
+    db.session.add(resource)
+    db.session.flush()
+    secrets.record(resource, issued, provisioned.credentials)
+    _record_plan(resource, None)
+    if resource.status is ResourceStatus.PENDING:
+        enqueue(
+            FINISH_PROVISIONING,
+            {"resource_id": resource.id},
+            dedupe_key=f"{FINISH_PROVISIONING}:{resource.id}",
+        )
+    db.session.flush()
+    return resource, issued
+
+
+def update(
+    installation_id: str, resource_id: str, changes: ResourceChanges, catalog: Catalog
+) -> Resource:
+    """Rename, replace metadata, change plan; the provider applies plan and metadata."""
+    resource = find(installation_id, resource_id)
+    product = catalog.product(resource.product_slug)
+    if product is None:
+        raise NotFound(f"Product {resource.product_slug!r} is no longer offered.")
+    errors: list[FieldError] = []
+    if changes.billing_plan_id is not None:
+        errors += _plan_errors(product, changes.billing_plan_id)
+    if changes.metadata is not None:
+        errors += metadata_errors(product, changes.metadata)
+    _refuse(errors)
+
+    previous = context_of(resource)
+    if changes.name is not None:
+        resource.name = changes.name
+    if changes.metadata is not None:
+        resource.resource_metadata = copy.deepcopy(dict(changes.metadata))
+    if changes.billing_plan_id is not None:
+        resource.billing_plan_id = changes.billing_plan_id
+    if changes.protocol_settings is not None:
+        resource.protocol_settings = copy.deepcopy(dict(changes.protocol_settings))
+    resource.updated_at = utcnow()
+
+    plan_changed = resource.billing_plan_id != previous.billing_plan_id
+    if plan_changed or resource.resource_metadata != previous.metadata:
+        with calling(resource) as (provider, context):
+            state = provider.update(context, previous)
+        resource.provider_state = copy.deepcopy(dict(state))
+    if plan_changed:
+        _record_plan(resource, previous.billing_plan_id)
+    db.session.flush()
+    return resource
+
+
+def delete(installation_id: str, resource_id: str) -> None:
+    """Idempotent: an unknown or already deleted resource is fine."""
+    find_live(installation_id)
+    resource = db.session.get(Resource, resource_id)
+    if resource is None or resource.installation_id != installation_id or resource.is_deleted:
+        return
+    retire(resource)
+
+
+def list_resources(installation_id: str, ids: Sequence[str] | None = None) -> list[Resource]:
+    find_live(installation_id)
+    query = select(Resource).where(
+        Resource.installation_id == installation_id, Resource.deleted_at.is_(None)
+    )
+    if ids:
+        query = query.where(Resource.id.in_(ids))
+    return list(db.session.scalars(query.order_by(Resource.created_at, Resource.id)))
+
+
+def run_repl(installation_id: str, resource_id: str, command: str, read_only: bool) -> list[dict]:
+    """Run a console command; a read-only console never changes the provider's state."""
+    resource = find(installation_id, resource_id)
+    with calling(resource, keep_state=not read_only) as (provider, context):
+        return provider.repl(context, command, read_only)
+
+
+def resource_plans(
+    installation_id: str, resource_id: str, metadata: Mapping[str, Any], catalog: Catalog
+) -> list[Plan]:
+    resource = find(installation_id, resource_id)
+    return product_plans(catalog, resource.product_slug, metadata)

@@ -1,0 +1,17 @@
+"""Providers plugged in by `package.module:ClassName`, for tests of refusals."""
+
+from __future__ import annotations
+
+from partner_api.providers.base import ProviderError, Provisioned, ResourceContext
+from partner_api.providers.demo import DemoProvider
+
+
+class QuotaReachedProvider(DemoProvider):
+    """Refuses every new resource, like a provider whose account is out of quota."""
+
+    def provision(self, resource: ResourceContext) -> Provisioned:
+        raise ProviderError("The account's resource quota is reached.", code="quota_reached")
+
+
+class NotAProvider:
+    """Has none of the Provider protocol's methods."""
