@@ -58,6 +58,9 @@ class Config:
         self.IDEMPOTENCY_WAIT_SECONDS = 10.0
         self.IDEMPOTENCY_LEASE_SECONDS = 300
         self.IDEMPOTENCY_RETENTION_HOURS = 48
+        # What an overdue invoice does: `notify` (a notification) or `suspend` (that, and a
+        # suspension of the installation); see partner_api/webhooks/dunning.py.
+        self.WEBHOOK_OVERDUE_POLICY = env.get("WEBHOOK_OVERDUE_POLICY", "notify")
         self.apply_profile_defaults()
 
     def apply_profile_defaults(self) -> None:

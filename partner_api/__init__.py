@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 import config as settings
-from partner_api import catalog, commands, crypto, errors, health, logs
+from partner_api import catalog, commands, crypto, errors, health, logs, webhooks
 from partner_api.auth import guard
 from partner_api.extensions import PartnerApi, db, migrate
 from partner_api.providers import registry
@@ -82,10 +82,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_models() -> None:
     """Import every model module, so metadata (and Alembic) sees all tables."""
+    from partner_api.billing import models as _billing  # noqa: F401
     from partner_api.idempotency import models as _idempotency  # noqa: F401
+    from partner_api.installations import member_models as _members  # noqa: F401
     from partner_api.installations import models as _installations  # noqa: F401
     from partner_api.jobs import models as _jobs  # noqa: F401
     from partner_api.resources import models as _resources  # noqa: F401
+    from partner_api.webhooks import models as _webhooks  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -95,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from partner_api.resources.routes import blp as resources
 
     app.register_blueprint(health.blueprint)
+    webhooks.init_app(app)
     api = PartnerApi(app)
     for blueprint in (installations, resources, plans):
         api.register_blueprint(blueprint)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
+from partner_api.billing.models import InstallationSuspension
 from partner_api.catalog import Catalog
 from partner_api.catalog.model import Plan, is_billable
 from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -118,3 +121,48 @@ def uninstall(
         installation.finalized_at = now
     db.session.flush()
     return not billable
+
+
+def _suspension(installation_id: str, cause: str) -> InstallationSuspension | None:
+    return db.session.scalar(
+        select(InstallationSuspension).where(
+            InstallationSuspension.installation_id == installation_id,
+            InstallationSuspension.cause == cause,
+        )
+    )
+
+
+def suspend(installation: Installation, *, cause: str) -> None:
+    """Suspend for `cause` (e.g. `invoice:<id>`); a repeat changes nothing."""
+    suspension = _suspension(installation.id, cause)
+    if suspension is None:
+        db.session.add(
+            InstallationSuspension(
+                installation_id=installation.id, cause=cause, suspended_at=utcnow()
+            )
+        )
+    elif suspension.lifted_at is not None:
+        suspension.suspended_at, suspension.lifted_at = utcnow(), None
+    db.session.flush()
+
+
+def resume(installation: Installation, *, cause: str) -> None:
+    """Lift the suspension `cause` made, if any; suspensions for other causes stay."""
+    suspension = _suspension(installation.id, cause)
+    if suspension is not None and suspension.lifted_at is None:
+        suspension.lifted_at = utcnow()
+        db.session.flush()
+
+
+def is_suspended(installation_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(InstallationSuspension.id)
+            .where(
+                InstallationSuspension.installation_id == installation_id,
+                InstallationSuspension.lifted_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
