@@ -15,3 +15,10 @@ class QuotaReachedProvider(DemoProvider):
 
 class NotAProvider:
     """Has none of the Provider protocol's methods."""
+
+
+class CarelessConsoleProvider(DemoProvider):
+    """Ignores the console's read-only flag."""
+
+    def repl(self, resource: ResourceContext, command: str, read_only: bool) -> list[dict]:
+        return super().repl(resource, command, read_only=False)
