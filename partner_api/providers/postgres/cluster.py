@@ -1,0 +1,133 @@
+"""Connections to the cluster: as its admin, or as one of a resource's roles.
+
+Every connection is short-lived, autocommit and bounded by a connect timeout. A cluster
+that cannot be reached (or drops the connection) becomes a `ProviderError` 503 the user can
+retry; its message never carries the DSN.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from partner_api.providers.base import ProviderError
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_SECONDS = 5
+ADMIN_STATEMENT_TIMEOUT = timedelta(seconds=60)
+APPLICATION_NAME = "partner-api-postgres-provider"
+
+# SQLAlchemy-style URLs (`postgresql+psycopg://`) and Heroku's `postgres://` are accepted.
+_URL_SCHEME = re.compile(r"^postgres(?:ql)?(?:\+[a-z0-9]+)?://", re.IGNORECASE)
+
+
+def libpq_url(url: str) -> str:
+    """`url` with a scheme libpq understands."""
+    if not _URL_SCHEME.match(url):
+        raise ValueError("expected a postgres:// or postgresql:// URL")
+    return _URL_SCHEME.sub("postgresql://", url, count=1)
+
+
+class DatabaseMissing(ProviderError):
+    """The resource's database is gone (dropped outside this server, or already deprovisioned)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database of this resource no longer exists.", status=409, code="database_missing"
+        )
+
+
+def _unavailable() -> ProviderError:
+    return ProviderError(
+        "The database cluster is unavailable right now; please try again shortly.",
+        status=503,
+        code="provider_unavailable",
+    )
+
+
+def _options(statement_timeout: timedelta) -> str:
+    return f"-c statement_timeout={int(statement_timeout.total_seconds() * 1000)}"
+
+
+class Cluster:
+    """The cluster behind an admin URL."""
+
+    def __init__(self, admin_url: str) -> None:
+        self._admin_conninfo = libpq_url(admin_url)
+        self.admin_params = conninfo_to_dict(self._admin_conninfo)
+
+    @contextmanager
+    def admin(self, database: str | None = None) -> Iterator[psycopg.Connection]:
+        """An admin connection, to the admin URL's database or to `database`.
+
+        Raises `DatabaseMissing` if `database` does not exist.
+        """
+        conninfo = self._admin_conninfo
+        if database is not None:
+            conninfo = make_conninfo(conninfo, dbname=database)
+        try:
+            connection = self._open(conninfo, ADMIN_STATEMENT_TIMEOUT)
+        except ProviderError:
+            if database is not None and not self.database_exists(database):
+                raise DatabaseMissing() from None
+            raise
+        with self._guard(connection):
+            yield connection
+
+    def database_exists(self, database: str) -> bool:
+        with self.admin() as connection:
+            found = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+            ).fetchone()
+        return found is not None
+
+    @contextmanager
+    def member(
+        self, database: str, role: str, password: str, statement_timeout: timedelta
+    ) -> Iterator[psycopg.Connection]:
+        """A connection as one of a resource's roles, through the admin URL's host."""
+        conninfo = make_conninfo(
+            self._admin_conninfo, dbname=database, user=role, password=password
+        )
+        with self._guard(self._open(conninfo, statement_timeout)) as connection:
+            yield connection
+
+    @staticmethod
+    def _open(conninfo: str, statement_timeout: timedelta) -> psycopg.Connection:
+        try:
+            return psycopg.connect(
+                conninfo,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                application_name=APPLICATION_NAME,
+                client_encoding="UTF8",
+                options=_options(statement_timeout),
+            )
+        except psycopg.OperationalError as error:
+            # libpq's message names host and port, never the password.
+            logger.warning("postgres provider: cannot connect to the cluster: %s", error)
+            raise _unavailable() from None
+
+    @staticmethod
+    @contextmanager
+    def _guard(connection: psycopg.Connection) -> Iterator[psycopg.Connection]:
+        """Closes `connection` afterwards, without committing anything left open.
+
+        A connection lost on the way becomes a 503.
+        """
+        try:
+            yield connection
+        except psycopg.OperationalError as error:
+            if not connection.broken:
+                raise
+            logger.warning("postgres provider: lost the cluster connection: %s", error)
+            raise _unavailable() from None
+        finally:
+            connection.close()

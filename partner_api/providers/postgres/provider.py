@@ -1,0 +1,133 @@
+"""`PostgresProvider`: one database and its login roles per resource, on a cluster the
+partner runs and reaches through an admin URL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+
+from partner_api.providers.base import (
+    Credentials,
+    Provisioned,
+    ProvisioningStatus,
+    ResourceContext,
+    Rotation,
+    UsageReading,
+)
+from partner_api.providers.postgres import admin, console
+from partner_api.providers.postgres.cluster import Cluster, DatabaseMissing, libpq_url
+from partner_api.providers.postgres.credentials import Endpoint, login_credentials
+from partner_api.providers.postgres.names import ResourceNames
+
+BYTES_PER_MB = 1024 * 1024
+
+
+class PostgresProvider:
+    """Provisions on the cluster of `admin_url`; hands out `public_url`'s host and port.
+
+    The resource's provider state is `{"database": …}`; each credential set's state is
+    `{"role": …}`, the login role that `revoke` drops.
+    """
+
+    # How long one console command may run.
+    console_statement_timeout = timedelta(seconds=5)
+
+    def __init__(self, admin_url: str, public_url: str | None = None) -> None:
+        self._cluster = Cluster(admin_url)
+        self._endpoint = (
+            Endpoint.from_url(libpq_url(public_url))
+            if public_url
+            else Endpoint.from_params(self._cluster.admin_params)
+        )
+
+    def provision(self, resource: ResourceContext) -> Provisioned:
+        names = ResourceNames.generate()
+        try:
+            with self._cluster.admin() as connection:
+                admin.create_database(connection, names)
+            with self._cluster.admin(names.database) as connection:
+                admin.open_public_schema(connection, names)
+                credentials = self._new_login(connection, names)
+        except BaseException:
+            # Leave nothing behind on the cluster; the original error is the one to report.
+            with contextlib.suppress(Exception):
+                self._drop(names)
+            raise
+        return Provisioned(
+            credentials=credentials, status="ready", state={"database": names.database}
+        )
+
+    def finish_provisioning(self, resource: ResourceContext) -> ProvisioningStatus:
+        """Provisioning is synchronous: the database is ready when `provision` returns."""
+        return "ready"
+
+    def update(self, resource: ResourceContext, previous: ResourceContext) -> Mapping[str, Any]:
+        """Plans and metadata change nothing on the cluster."""
+        return dict(resource.state)
+
+    def deprovision(self, resource: ResourceContext) -> None:
+        self._drop(ResourceNames.of(resource.state))
+
+    def rotate_secrets(self, resource: ResourceContext, reason: str | None) -> Rotation:
+        return Rotation(credentials=self.finish_rotation(resource))
+
+    def finish_rotation(self, resource: ResourceContext) -> Credentials:
+        """A new login role with the group's privileges; the previous one keeps working."""
+        names = ResourceNames.of(resource.state)
+        with self._cluster.admin(names.database) as connection:
+            return self._new_login(connection, names)
+
+    def revoke(self, resource: ResourceContext, credentials_state: Mapping[str, Any]) -> None:
+        names = ResourceNames.of(resource.state)
+        role = str(credentials_state.get("role", ""))
+        if names.login_generation(role) is None:
+            raise ValueError("the credentials do not name a login role of this resource")
+        try:
+            with self._cluster.admin(names.database) as connection:
+                admin.drop_member_role(connection, names, role)
+        except DatabaseMissing:
+            # Nothing can be owned in a database that is gone: only the role is left.
+            with self._cluster.admin() as connection:
+                admin.drop_member_role(connection, names, role)
+
+    def repl(self, resource: ResourceContext, command: str, read_only: bool) -> list[dict]:
+        """Runs `command` as a throwaway member of the resource's group, never as the admin."""
+        names = ResourceNames.of(resource.state)
+        with self._cluster.admin(names.database) as connection:
+            role, password = admin.create_console_role(connection, names)
+            try:
+                with self._cluster.member(
+                    names.database, role, password, self.console_statement_timeout
+                ) as session:
+                    return console.run(session, command, read_only)
+            finally:
+                admin.drop_member_role(connection, names, role)
+
+    def usage(self, resource: ResourceContext) -> list[UsageReading]:
+        names = ResourceNames.of(resource.state)
+        with self._cluster.admin() as connection:
+            size = admin.database_size(connection, names)
+        if size is None:
+            raise DatabaseMissing()
+        megabytes = round(size / BYTES_PER_MB, 3)
+        return [
+            UsageReading(
+                name="Database size",
+                type="total",
+                units="MB",
+                day_value=megabytes,
+                period_value=megabytes,
+            )
+        ]
+
+    def _new_login(self, connection: psycopg.Connection, names: ResourceNames) -> Credentials:
+        role, password = admin.create_login_role(connection, names)
+        return login_credentials(self._endpoint, names.database, role, password)
+
+    def _drop(self, names: ResourceNames) -> None:
+        with self._cluster.admin() as connection:
+            admin.drop_resource(connection, names)
