@@ -23,6 +23,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     configure(app, overrides)
     logs.configure_logging(app.config["LOG_LEVEL"])
     register_models()
+    register_job_handlers()
     register_extensions(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
@@ -89,6 +90,11 @@ def register_models() -> None:
     from partner_api.jobs import models as _jobs  # noqa: F401
     from partner_api.resources import models as _resources  # noqa: F401
     from partner_api.webhooks import models as _webhooks  # noqa: F401
+
+
+def register_job_handlers() -> None:
+    """Import the modules whose `@job_handler` functions the worker runs."""
+    from partner_api.vercel import jobs as _vercel  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

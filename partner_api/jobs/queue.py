@@ -20,9 +20,17 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
+LOST_ON_LAST_ATTEMPT = "the worker running its last attempt stopped before finishing it"
 
 Handler = Callable[[dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when trying again cannot help: the job is dead at once.
+
+    The message becomes the job's `last_error`; keep secrets out of it.
+    """
 
 
 def job_handler(kind: str) -> Callable[[Handler], Handler]:
@@ -83,7 +91,8 @@ def claim_next(now: datetime | None = None) -> Job | None:
     """Take one due job; a job whose worker died is taken again once its lease runs out.
 
     On Postgres `FOR UPDATE SKIP LOCKED` lets workers claim different rows concurrently; the
-    conditional update makes the claim safe on SQLite too.
+    conditional update makes the claim safe on SQLite too. A lost job that already used all
+    its attempts is marked dead instead: a job that kills its worker must not loop forever.
     """
     now = now or utcnow()
     due = or_(
@@ -92,7 +101,7 @@ def claim_next(now: datetime | None = None) -> Job | None:
     )
     while True:
         candidate = db.session.execute(
-            select(Job.id, Job.state, Job.attempts)
+            select(Job.id, Job.state, Job.attempts, Job.max_attempts)
             .where(due)
             .order_by(Job.run_at, Job.id)
             .limit(1)
@@ -101,13 +110,29 @@ def claim_next(now: datetime | None = None) -> Job | None:
         if candidate is None:
             db.session.rollback()
             return None
+        unchanged = (
+            Job.id == candidate.id,
+            Job.state == candidate.state,
+            Job.attempts == candidate.attempts,
+        )
+        if candidate.state == RUNNING and candidate.attempts >= candidate.max_attempts:
+            db.session.execute(
+                update(Job)
+                .where(*unchanged)
+                .values(
+                    state=DEAD,
+                    locked_until=None,
+                    finished_at=now,
+                    updated_at=now,
+                    last_error=LOST_ON_LAST_ATTEMPT,
+                )
+            )
+            db.session.commit()
+            log.error("job %s is dead: its worker stopped during its last attempt", candidate.id)
+            continue
         claimed = db.session.execute(
             update(Job)
-            .where(
-                Job.id == candidate.id,
-                Job.state == candidate.state,
-                Job.attempts == candidate.attempts,
-            )
+            .where(*unchanged)
             .values(
                 state=RUNNING,
                 attempts=Job.attempts + 1,
@@ -147,7 +172,7 @@ def _record_failure(job_id: int, error: Exception) -> None:
     job.last_error = _describe(error)
     job.updated_at = now
     job.locked_until = None
-    if job.attempts >= job.max_attempts:
+    if isinstance(error, PermanentFailure) or job.attempts >= job.max_attempts:
         job.state = DEAD
         job.finished_at = now
         log.error("job %s (%s) is dead after %s attempts", job.id, job.kind, job.attempts)
