@@ -137,6 +137,7 @@ class RotateSecretsView(MethodView):
     @blp.alt_response(202, schema=AsyncRotationSchema, description="Rotating in the background")
     @blp.alt_response(400, description="Invalid delay")
     @blp.alt_response(404, description="Unknown or deleted resource")
+    @blp.alt_response(409, description="The provider refused to rotate")
     def post(self, body: dict, installation_id: str, resource_id: str):
         """Request Secrets Rotation; old secrets stay valid for the requested delay."""
         outcome = rotation.rotate(
@@ -157,6 +158,7 @@ class ReplView(MethodView):
     @blp.arguments(ReplSchema)
     @blp.response(200, ReplBlockSchema(many=True))
     @blp.alt_response(404, description="Unknown or deleted resource")
+    @blp.alt_response(409, description="The provider refused the command")
     def post(self, body: dict, installation_id: str, resource_id: str):
         """Resource REPL: run a console command; answers paragraph and table blocks."""
         read_only = body["readOnly"] or not current_claims().is_admin

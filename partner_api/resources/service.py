@@ -18,7 +18,7 @@ from partner_api.billing.plans import product_plans
 from partner_api.catalog import Catalog, Product
 from partner_api.catalog.metadata import metadata_errors
 from partner_api.catalog.model import Plan
-from partner_api.errors import FieldError, NotFound, ValidationFailed
+from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from partner_api.extensions import db
 from partner_api.installations.service import find_live
 from partner_api.jobs import enqueue
@@ -80,11 +80,19 @@ def _record_plan(resource: Resource, previous_plan_id: str | None) -> None:
     )
 
 
-def find(installation_id: str, resource_id: str) -> Resource:
-    """A live resource of a live installation, or 404."""
+def _live_resource(installation_id: str, resource_id: str) -> Resource | None:
+    """The live resource of a live installation (404 for the installation), if any."""
     find_live(installation_id)
     resource = db.session.get(Resource, resource_id)
     if resource is None or resource.installation_id != installation_id or resource.is_deleted:
+        return None
+    return resource
+
+
+def find(installation_id: str, resource_id: str) -> Resource:
+    """A live resource of a live installation, or 404."""
+    resource = _live_resource(installation_id, resource_id)
+    if resource is None:
         raise NotFound(f"Resource {resource_id} was not found.")
     return resource
 
@@ -145,15 +153,20 @@ def update(
 ) -> Resource:
     """Rename, replace metadata, change plan; the provider applies plan and metadata."""
     resource = find(installation_id, resource_id)
-    product = catalog.product(resource.product_slug)
-    if product is None:
-        raise NotFound(f"Product {resource.product_slug!r} is no longer offered.")
-    errors: list[FieldError] = []
-    if changes.billing_plan_id is not None:
-        errors += _plan_errors(product, changes.billing_plan_id)
-    if changes.metadata is not None:
-        errors += metadata_errors(product, changes.metadata)
-    _refuse(errors)
+    if changes.billing_plan_id is not None or changes.metadata is not None:
+        product = catalog.product(resource.product_slug)
+        if product is None:
+            raise Conflict(
+                f"Product {resource.product_slug!r} is no longer offered: its plan and "
+                "metadata cannot change.",
+                code="product_withdrawn",
+            )
+        errors: list[FieldError] = []
+        if changes.billing_plan_id is not None:
+            errors += _plan_errors(product, changes.billing_plan_id)
+        if changes.metadata is not None:
+            errors += metadata_errors(product, changes.metadata)
+        _refuse(errors)
 
     previous = context_of(resource)
     if changes.name is not None:
@@ -179,11 +192,9 @@ def update(
 
 def delete(installation_id: str, resource_id: str) -> None:
     """Idempotent: an unknown or already deleted resource is fine."""
-    find_live(installation_id)
-    resource = db.session.get(Resource, resource_id)
-    if resource is None or resource.installation_id != installation_id or resource.is_deleted:
-        return
-    retire(resource)
+    resource = _live_resource(installation_id, resource_id)
+    if resource is not None:
+        retire(resource)
 
 
 def list_resources(installation_id: str, ids: Sequence[str] | None = None) -> list[Resource]:

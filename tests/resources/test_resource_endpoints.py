@@ -249,3 +249,19 @@ def test_deleted_installation_hides_its_resources(client, vercel, resource):
     client.delete(f"/v1/installations/{INSTALLATION_ID}", headers=vercel.user())
     assert client.get(resource_url(resource["id"]), headers=vercel.system()).status_code == 404
     assert client.get(RESOURCES, headers=vercel.system()).status_code == 404
+
+
+def test_a_withdrawn_product_can_be_renamed_but_not_replanned(custom_catalog, vercel, resource):
+    def withdraw_demo(catalog):
+        catalog["products"] = [p for p in catalog["products"] if p["slug"] != "demo"]
+
+    client = custom_catalog(withdraw_demo).test_client()
+    url = resource_url(resource["id"])
+    before = snapshot()
+    response = client.patch(url, json={"billingPlanId": "demo-pro"}, headers=vercel.user())
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "product_withdrawn"
+    assert snapshot() == before
+    renamed = client.patch(url, json={"name": "kept"}, headers=vercel.user()).get_json()
+    assert renamed["name"] == "kept"
+    assert "billingPlan" not in renamed  # the plan is no longer in the catalog
