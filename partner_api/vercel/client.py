@@ -60,7 +60,8 @@ class VercelClient:
     """Calls Vercel with one installation's access token (`token=None`: only V17).
 
     Every non-2xx answer raises `VercelApiError`; no answer at all (after the transport's
-    retries) raises `VercelUnreachable`.
+    retries) raises `VercelUnreachable`. A `session` passed in is used as is: build it with
+    `transport.build_session()` to keep the retries.
     """
 
     def __init__(
