@@ -1,0 +1,313 @@
+"""The life of an installation and a resource, in the order Vercel drives it (§1.3 F1–F8)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from partner_api_check import schemas
+from partner_api_check.context import NOT_IMPLEMENTED, Context, random_id
+from partner_api_check.fixtures import Fixture
+from partner_api_check.results import Check
+from partner_api_check.target import Reply
+from partner_api_check.tokens import bearer
+
+GROUP = "lifecycle"
+
+
+def run(ctx: Context) -> None:
+    Lifecycle(ctx).run()
+
+
+def expect_fields(check: Check, reply: Reply, **expected: Any) -> None:
+    body = reply.json
+    for key, value in expected.items():
+        if body.get(key) != value:
+            check.fail(f"{reply.method} {reply.path}: {key} is {body.get(key)!r}, "
+                       f"expected {value!r}")
+
+
+def repl_blocks(reply: Reply) -> Any:
+    """A REPL answer as a list of blocks: a JSON array, or JSON lines (streamed)."""
+    if isinstance(reply.json, list):
+        return reply.json
+    try:
+        return [json.loads(line) for line in reply.text.splitlines() if line.strip()]
+    except ValueError:
+        return None
+
+
+class Lifecycle:
+    """Each step is one check; a step whose prerequisite failed is skipped, saying which."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.fixture = Fixture(ctx)
+        self.installed = False
+        self.name = self.fixture.resource_name
+        self.get_installation_supported = True
+
+    def run(self) -> None:
+        self.upsert_installation()
+        self.get_installation()
+        self.product_plans()
+        self.installation_plans_and_change()
+        self.provision()
+        self.get_resource()
+        self.resource_plans()
+        self.rename_resource()
+        self.change_resource_plan()
+        self.rotate_secrets()
+        self.repl()
+        self.delete_resource()
+        self.delete_installation()
+        self.outbound_calls()
+
+    def step(self, name: str):
+        return self.ctx.run.check(GROUP, name)
+
+    def need_installation(self, check: Check) -> None:
+        if not self.installed:
+            check.skip("needs a successful 'upsert installation'")
+
+    def need_resource(self, check: Check) -> None:
+        if not self.fixture.resource_id:
+            check.skip("needs a resource from 'provision resource'")
+
+    def upsert_installation(self) -> None:
+        fixture = self.fixture
+        with self.step("upsert installation") as check:
+            reply = check.call("PUT", fixture.installation_path(), headers=fixture.admin(),
+                               json_body=self.ctx.upsert_body(fixture.access_token))
+            check.expect_status(reply, 200, 204)
+            self.installed = True
+            if reply.status == 200:
+                body = check.expect_schema(reply, "Installation")
+                plan = body.get("billingPlan") or {}
+                fixture.installation_plan = plan.get("id")
+            check.note(f"{reply.status}, installation {fixture.installation_id}")
+
+    def get_installation(self) -> None:
+        with self.step("get installation") as check:
+            self.need_installation(check)
+            reply = check.call("GET", self.fixture.installation_path(),
+                               headers=self.fixture.system())
+            if reply.status in (405, 501):
+                self.get_installation_supported = False
+                check.skip(f"not implemented ({reply.status}); optional unless "
+                           "installation-level plans are enabled (§3.3 #1)")
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "Installation")
+
+    def product_plans(self) -> None:
+        product = self.ctx.settings.product
+        names = ["product plans", "product plans before installation",
+                 "product plans with a metadata query", "product plans with a malformed query"]
+        if not product:
+            for name in names:
+                self.ctx.run.skip(GROUP, name, "pass --product SLUG")
+            return
+        path = f"/v1/products/{product}/plans"
+        anonymous = bearer(self.ctx.tokens.sign(self.ctx.tokens.pre_installation_claims()),
+                           "system")
+        with self.step("product plans") as check:
+            reply = check.call("GET", path, headers=self.fixture.system())
+            check.expect_status(reply, 200)
+            plans = check.expect_schema(reply, "Plans")["plans"]
+            if not plans:
+                check.fail(f"GET {path}: no plans listed; a resource needs one")
+            self.ctx.adopt_plans(plans)
+            check.note("plans: " + ", ".join(plan["id"] for plan in plans))
+        with self.step("product plans before installation") as check:
+            reply = check.call("GET", path, headers=anonymous)
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "Plans")
+        with self.step("product plans with a metadata query") as check:
+            query = {"metadata": json.dumps(self.ctx.settings.metadata)}
+            reply = check.call("GET", path, headers=anonymous, params=query)
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "Plans")
+        with self.step("product plans with a malformed query") as check:
+            # The form may still be half filled in: never a server error (§7.19).
+            reply = check.call("GET", path, headers=anonymous, params={"metadata": "{not json"})
+            check.expect_status(reply, 200, 400)
+            if reply.status == 200:
+                check.expect_schema(reply, "Plans")
+
+    def installation_plans_and_change(self) -> None:
+        plans: list[dict[str, Any]] = []
+        with self.step("installation plans") as check:
+            self.need_installation(check)
+            reply = check.call("GET", self.fixture.installation_path("/plans"),
+                               headers=self.fixture.system())
+            if reply.status in NOT_IMPLEMENTED:
+                check.skip(f"not implemented ({reply.status}); optional unless "
+                           "installation-level plans are enabled (§3.3 #13)")
+            check.expect_status(reply, 200)
+            plans = check.expect_schema(reply, "Plans")["plans"]
+        with self.step("update installation plan") as check:
+            self.need_installation(check)
+            choices = [plan["id"] for plan in plans if not plan.get("disabled")]
+            if not choices:
+                check.skip("no installation-level plans to choose from")
+            others = [plan for plan in choices if plan != self.fixture.installation_plan]
+            chosen = (others or choices)[0]
+            reply = check.call("PATCH", self.fixture.installation_path(),
+                               headers=self.fixture.admin(), json_body={"billingPlanId": chosen})
+            check.expect_status(reply, 200, 204)
+            if reply.status == 200:
+                plan = check.expect_schema(reply, "Installation").get("billingPlan")
+                if plan is not None and plan["id"] != chosen:
+                    check.fail(f"PATCH answered plan {plan['id']!r}, expected {chosen!r}")
+            self.fixture.installation_plan = chosen
+            check.note(f"{reply.status}, plan {chosen}")
+
+    def provision(self) -> None:
+        fixture = self.fixture
+        with self.step("provision resource") as check:
+            self.need_installation(check)
+            if not self.ctx.settings.product:
+                check.skip("pass --product SLUG")
+            plan = self.ctx.chosen_plan()
+            if not plan:
+                check.skip("no plan to provision with: the product listed none; pass --plan")
+            reply = check.call("POST", fixture.installation_path("/resources"),
+                               headers=fixture.admin(),
+                               json_body=self.ctx.provision_body(self.name, plan))
+            body = reply.json if isinstance(reply.json, dict) else {}
+            if reply.ok and isinstance(body.get("id"), str):
+                fixture.resource_id = body["id"]  # later steps can run even if this one fails
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "ProvisionedResource")
+            expect_fields(check, reply, productId=self.ctx.settings.product, name=self.name)
+            check.note(f"resource {body['id']} ({body['status']}, plan {plan}, "
+                       f"{len(body['secrets'])} secrets)")
+
+    def get_resource(self) -> None:
+        with self.step("get resource") as check:
+            self.need_resource(check)
+            reply = check.call("GET", self.fixture.resource_path(), headers=self.fixture.system())
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "Resource")
+            expect_fields(check, reply, id=self.fixture.resource_id, name=self.name)
+            if "secrets" in reply.json:
+                check.fail("Get Resource answers secrets; only Provision hands them out (§3.4.5)")
+
+    def resource_plans(self) -> None:
+        with self.step("resource plans") as check:
+            self.need_resource(check)
+            reply = check.call("GET", self.fixture.resource_path("/plans"),
+                               headers=self.fixture.system())
+            if reply.status in NOT_IMPLEMENTED:
+                check.skip(f"not implemented ({reply.status}); optional (§3.3 #12)")
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "Plans")
+
+    def rename_resource(self) -> None:
+        with self.step("rename resource") as check:
+            self.need_resource(check)
+            self.name = random_id("check-renamed-", 6)
+            reply = check.call("PATCH", self.fixture.resource_path(),
+                               headers=self.fixture.admin(), json_body={"name": self.name})
+            check.expect_status(reply, 200)
+            check.expect_schema(reply, "Resource")
+            expect_fields(check, reply, name=self.name)
+
+    def change_resource_plan(self) -> None:
+        with self.step("change resource plan") as check:
+            self.need_resource(check)
+            other = self.ctx.other_plan()
+            if not other:
+                check.skip("the product offers no second plan")
+            reply = check.call("PATCH", self.fixture.resource_path(),
+                               headers=self.fixture.admin(), json_body={"billingPlanId": other})
+            check.expect_status(reply, 200)
+            plan = check.expect_schema(reply, "Resource").get("billingPlan")
+            if plan is not None and plan["id"] != other:
+                check.fail(f"PATCH answered plan {plan['id']!r}, expected {other!r}")
+            check.note(f"200, plan {other}")
+
+    def rotate_secrets(self) -> None:
+        with self.step("rotate secrets") as check:
+            self.need_resource(check)
+            # A fractional delay is valid (§8 D5).
+            reply = check.call("POST", self.fixture.resource_path("/secrets/rotate"),
+                               headers=self.fixture.admin(),
+                               json_body={"reason": "conformance check",
+                                          "delayOldSecretsExpirationHours": 0.5})
+            if reply.status in NOT_IMPLEMENTED:
+                check.skip(f"not implemented ({reply.status}); optional, feature-flagged "
+                           "(§3.3 #9)")
+            check.expect_status(reply, 200, 202)
+            if reply.status == 200:
+                body = check.expect_schema(reply, "RotatedNow")
+                check.note(f"200: {len(body['secrets'])} new secrets now")
+            else:
+                check.expect_schema(reply, "RotatingLater")
+                check.note("202: secrets will follow through Update Resource Secrets")
+
+    def repl(self) -> None:
+        with self.step("resource repl") as check:
+            self.need_resource(check)
+            reply = check.call("POST", self.fixture.resource_path("/repl"),
+                               headers=self.fixture.admin(),
+                               json_body={"input": "help", "readOnly": True})
+            if reply.status in NOT_IMPLEMENTED:
+                check.skip(f"not implemented ({reply.status}); optional (§3.3 #10)")
+            check.expect_status(reply, 200)
+            found = schemas.problems("ReplBlocks", repl_blocks(reply))
+            if found:
+                check.fail("REPL answer is not a list of blocks (§3.4.10): " + "; ".join(found[:3]))
+
+    def delete_resource(self) -> None:
+        fixture = self.fixture
+        with self.step("delete resource") as check:
+            self.need_resource(check)
+            check.expect_status(
+                check.call("DELETE", fixture.resource_path(), headers=fixture.admin()), 204
+            )
+        with self.step("delete resource again") as check:
+            self.need_resource(check)
+            check.expect_status(
+                check.call("DELETE", fixture.resource_path(), headers=fixture.admin()), 204
+            )
+        with self.step("get deleted resource") as check:
+            self.need_resource(check)
+            reply = check.call("GET", fixture.resource_path(), headers=fixture.system())
+            check.expect_status(reply, 404)
+            check.expect_envelope(reply)
+
+    def delete_installation(self) -> None:
+        fixture = self.fixture
+        with self.step("delete installation") as check:
+            self.need_installation(check)
+            reply = check.call("DELETE", fixture.installation_path(), headers=fixture.admin())
+            check.expect_status(reply, 200, 204)
+            if reply.status == 200:
+                body = check.expect_schema(reply, "DeletedInstallation")
+                check.note(f"200, finalized: {body['finalized']}")
+        with self.step("get deleted installation") as check:
+            self.need_installation(check)
+            if not self.get_installation_supported:
+                check.skip("Get Installation is not implemented")
+            reply = check.call("GET", fixture.installation_path(), headers=fixture.system())
+            check.expect_status(reply, 404)
+            check.expect_envelope(reply)
+
+    def outbound_calls(self) -> None:
+        """Calls the server made to the fake Vercel API carry the installation's token."""
+        with self.step("vercel api calls use the installation token") as check:
+            calls = [call for call in self.ctx.vercel.calls
+                     if self.fixture.installation_id in call.path]
+            if not calls:
+                check.skip("the server made no Vercel API call for this installation "
+                           "during the run (background jobs may make them later)")
+            issued = {self.fixture.access_token} | {
+                call.answer["access_token"] for call in calls
+                if call.path.endswith("/credentials/rotate") and call.status == 200
+            }
+            wrong = [f"{call.method} {call.path}" for call in calls
+                     if call.headers.get("authorization") not in {f"Bearer {t}" for t in issued}]
+            if wrong:
+                check.fail("calls without the installation's access token: " + ", ".join(wrong))
+            check.note(", ".join(f"{call.method} {call.path} → {call.status}" for call in calls))

@@ -1,0 +1,261 @@
+"""JSON Schemas of the Partner API's answers, written from the contract (§3.1, §3.2, §3.4).
+
+Unknown properties are allowed everywhere: Vercel ignores what it does not know, so extra
+fields are not a conformance failure. ``problems(name, instance)`` lists what is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+STRING = {"type": "string"}
+NON_EMPTY = {"type": "string", "minLength": 1}
+BOOLEAN = {"type": "boolean"}
+MONEY = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}
+STATUS = {"enum": ["ready", "pending", "onboarding", "suspended", "resumed", "uninstalled",
+                   "error"]}
+
+PLAN_DETAIL = {
+    "type": "object",
+    "required": ["label"],
+    "properties": {"label": STRING, "value": STRING},
+}
+
+BILLING_PLAN = {
+    "type": "object",
+    "required": ["id", "type", "name", "description"],
+    "properties": {
+        "id": NON_EMPTY,
+        "type": {"enum": ["prepayment", "subscription"]},
+        "name": STRING,
+        "scope": {"enum": ["installation", "resource"]},
+        "description": STRING,
+        "paymentMethodRequired": BOOLEAN,
+        "preauthorizationAmount": {"type": "number", "minimum": 0},
+        "initialCharge": MONEY,
+        "minimumAmount": MONEY,
+        "maximumAmount": MONEY,
+        "maximumAmountAutoPurchasePerPeriod": MONEY,
+        "cost": STRING,
+        "details": {"type": "array", "items": PLAN_DETAIL},
+        "highlightedDetails": {"type": "array", "items": PLAN_DETAIL},
+        "quote": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["line", "amount"],
+                "properties": {"line": STRING, "amount": MONEY},
+            },
+        },
+        "effectiveDate": STRING,
+        "disabled": BOOLEAN,
+        "requiredPolicies": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "url"],
+                "properties": {"id": NON_EMPTY, "name": NON_EMPTY, "url": NON_EMPTY},
+            },
+        },
+        "maxResources": {"type": "number"},
+    },
+}
+
+NOTIFICATION = {
+    "type": "object",
+    "required": ["level", "title"],
+    "properties": {
+        "level": {"enum": ["info", "warn", "error"]},
+        "title": NON_EMPTY,
+        "message": STRING,
+        "href": {"type": "string", "pattern": r"^(https?://|sso:)"},
+    },
+}
+
+NOTIFICATION_OR_NULL = {"anyOf": [{"type": "null"}, NOTIFICATION]}
+
+SECRET = {
+    "type": "object",
+    "required": ["name", "value"],
+    "properties": {
+        "name": NON_EMPTY,
+        "value": NON_EMPTY,
+        "prefix": STRING,
+        "environmentOverrides": {
+            "type": "object",
+            "properties": {"development": STRING, "preview": STRING, "production": STRING},
+            "additionalProperties": False,
+        },
+    },
+}
+
+SECRETS = {"type": "array", "minItems": 1, "items": SECRET}
+
+METADATA_VALUE = {
+    "anyOf": [
+        {"type": ["string", "number", "boolean"]},
+        {"type": "array", "items": STRING},
+        {"type": "array", "items": {"type": "number"}},
+    ]
+}
+
+RESOURCE = {
+    "type": "object",
+    "required": ["id", "productId", "name", "metadata", "status"],
+    "properties": {
+        "id": NON_EMPTY,
+        "productId": NON_EMPTY,
+        "name": STRING,
+        "metadata": {"type": "object", "additionalProperties": METADATA_VALUE},
+        "status": STATUS,
+        "billingPlan": BILLING_PLAN,
+        "notification": NOTIFICATION_OR_NULL,
+        "protocolSettings": {"type": "object"},
+    },
+}
+
+PROVISIONED_RESOURCE = {
+    "allOf": [RESOURCE, {"required": ["secrets"], "properties": {"secrets": SECRETS}}]
+}
+
+INSTALLATION = {
+    "type": "object",
+    "properties": {"billingPlan": BILLING_PLAN, "notification": NOTIFICATION_OR_NULL},
+}
+
+PLANS = {
+    "type": "object",
+    "required": ["plans"],
+    "properties": {"plans": {"type": "array", "items": BILLING_PLAN}},
+}
+
+DELETED_INSTALLATION = {
+    "type": "object",
+    "required": ["finalized"],
+    "properties": {"finalized": BOOLEAN},
+}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": NON_EMPTY,
+                "message": STRING,
+                "user": {"type": "object", "properties": {"message": STRING, "url": STRING}},
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["key"],
+                        "properties": {"key": NON_EMPTY, "message": STRING},
+                    },
+                },
+            },
+        }
+    },
+}
+
+VALIDATION_ERROR = {
+    "allOf": [
+        ERROR,
+        {"properties": {"error": {"required": ["fields"],
+                                  "properties": {"fields": {"minItems": 1}}}}},
+    ]
+}
+
+ROTATED_NOW = {
+    "type": "object",
+    "required": ["sync", "secrets"],
+    "properties": {"sync": {"const": True}, "secrets": SECRETS, "partial": BOOLEAN},
+}
+
+ROTATING_LATER = {
+    "type": "object",
+    "required": ["sync"],
+    "properties": {"sync": {"const": False}},
+}
+
+TEXT_BLOCK = {
+    "type": "object",
+    "required": ["type", "text"],
+    "properties": {
+        "type": {"const": "text"},
+        "text": STRING,
+        "color": STRING,
+        "bold": BOOLEAN,
+        "italic": BOOLEAN,
+        "href": STRING,
+    },
+}
+
+REPL_BLOCK = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["type", "children"],
+            "properties": {
+                "type": {"const": "paragraph"},
+                "children": {"type": "array", "items": TEXT_BLOCK},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["type", "rows"],
+            "properties": {
+                "type": {"const": "table"},
+                "header": {"type": "array", "items": TEXT_BLOCK},
+                "rows": {"type": "array", "items": {"type": "array", "items": TEXT_BLOCK}},
+            },
+        },
+    ]
+}
+
+REPL_BLOCKS = {"type": "array", "items": REPL_BLOCK}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "BillingPlan": BILLING_PLAN,
+    "Notification": NOTIFICATION,
+    "Secret": SECRET,
+    "Resource": RESOURCE,
+    "ProvisionedResource": PROVISIONED_RESOURCE,
+    "Installation": INSTALLATION,
+    "Plans": PLANS,
+    "DeletedInstallation": DELETED_INSTALLATION,
+    "Error": ERROR,
+    "ValidationError": VALIDATION_ERROR,
+    "RotatedNow": ROTATED_NOW,
+    "RotatingLater": ROTATING_LATER,
+    "ReplBlocks": REPL_BLOCKS,
+}
+
+for _schema in SCHEMAS.values():
+    Draft202012Validator.check_schema(_schema)
+
+
+def _location(path: Any) -> str:
+    text = "$"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _message(error: ValidationError) -> str:
+    # jsonschema quotes the offending value; a secret's value must never reach a report.
+    if "secrets" in error.absolute_path:
+        return f"fails the {error.validator!r} rule"
+    return error.message
+
+
+def problems(name: str, instance: Any) -> list[str]:
+    """What makes ``instance`` differ from schema ``name``, one line each (empty: it fits)."""
+    validator = Draft202012Validator(SCHEMAS[name])
+    lines = {f"{_location(error.absolute_path)}: {_message(error)}"
+             for error in validator.iter_errors(instance)}
+    return sorted(lines)

@@ -1,0 +1,259 @@
+"""A small partner server with three deliberate faults, for the kit to find.
+
+It follows the contract except that it (1) never checks the token's audience, (2) ignores
+the user's role, so `USER` tokens may change things, and (3) answers 201 instead of 200 to
+Provision Resource. It keeps everything in memory and implements only the required
+endpoints plus Get Installation, so the optional ones are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, g, jsonify, request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+MAX_TOKEN_LENGTH = 8192
+TIME_AND_ISSUER = ("exp", "nbf", "iat", "iss")
+PLANS = [
+    {"id": "free", "type": "subscription", "name": "Free", "description": "Free.",
+     "paymentMethodRequired": False},
+    {"id": "pro", "type": "subscription", "name": "Pro", "description": "$10 a month.",
+     "paymentMethodRequired": True, "cost": "$10.00/month"},
+]
+PRODUCT = "broken-db"
+REGIONS = ("iad1", "sfo1")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: list | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def envelope(status: int, code: str, message: str, fields: list | None = None):
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return jsonify(error=error), status
+
+
+def invalid(*keys: str) -> Refused:
+    return Refused(400, "validation_error", "Invalid body.",
+                   [{"key": key, "message": "invalid"} for key in keys])
+
+
+def json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refused(400, "invalid_json", "The body is not a JSON object.")
+    return body
+
+
+def verify(keys: KeySet, issuer: str) -> dict[str, Any]:
+    """Every token check of §2.1.4 except the audience (fault 1)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > MAX_TOKEN_LENGTH:
+        raise Refused(401, "unauthorized", "A valid bearer token is required.")
+    try:
+        claims = jwt.decode(token.strip(), keys, algorithms=["RS256"]).claims
+        registry = jwt.JWTClaimsRegistry(exp={"essential": True},
+                                         iss={"essential": True, "value": issuer})
+        registry.validate({name: claims[name] for name in TIME_AND_ISSUER if name in claims})
+    except (JoseError, ValueError):
+        raise Refused(401, "unauthorized", "The token is not valid.") from None
+    kind = request.headers.get("X-Vercel-Auth", "").lower()
+    required = ("user_id", "user_role", "account_id") if kind == "user" else ()
+    if kind not in ("user", "system") or any(not claims.get(name) for name in required):
+        raise Refused(401, "unauthorized", "The token does not match its auth kind.")
+    if kind == "system" and "user_id" in claims:
+        raise Refused(401, "unauthorized", "A system token carries user claims.")
+    if "installation_id" not in claims:
+        raise Refused(401, "unauthorized", "The token names no installation.")
+    path_installation = (request.view_args or {}).get("installation_id")
+    if path_installation and claims["installation_id"] != path_installation:
+        raise Refused(403, "forbidden", "The token is for another installation.")
+    return claims  # the role is never looked at (fault 2)
+
+
+class Store:
+    """Installations, resources and stored idempotent answers, behind one lock."""
+
+    def __init__(self) -> None:
+        self.installations: dict[str, dict[str, Any]] = {}
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.answers: dict[tuple[str, str, str], tuple[str, int, Any]] = {}
+        self.lock = threading.Lock()
+
+
+def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
+    app = Flask(__name__)
+    keys = KeySet.import_key_set(jwks)
+    store = Store()
+
+    @app.errorhandler(Refused)
+    def refused(error: Refused):
+        return envelope(error.status, error.code, error.message, error.fields)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return envelope(error.code or 500, "http_error", error.name)
+
+    def partner(view: Callable) -> Callable:
+        """Authenticate, then (for mutations) replay or store by Idempotency-Key."""
+
+        @functools.wraps(view)
+        def run(**path: str):
+            g.claims = verify(keys, issuer)
+            with store.lock:
+                key = request.headers.get("Idempotency-Key")
+                if request.method == "GET" or not key:
+                    return view(**path)
+                slot = (request.method, request.path, key)
+                digest = hashlib.sha256(request.get_data()).hexdigest()
+                if slot in store.answers:
+                    stored_digest, status, body = store.answers[slot]
+                    if stored_digest != digest:
+                        raise Refused(422, "idempotency_key_reused", "Key reused.")
+                    return (jsonify(body) if body is not None else ""), status
+                response = app.make_response(view(**path))
+                store.answers[slot] = (digest, response.status_code,
+                                       response.get_json(silent=True))
+                return response
+
+        return run
+
+    def live_installation(installation_id: str) -> dict[str, Any]:
+        installation = store.installations.get(installation_id)
+        if installation is None or installation["deleted"]:
+            raise Refused(404, "not_found", "Unknown installation.")
+        return installation
+
+    def live_resource(installation_id: str, resource_id: str) -> dict[str, Any]:
+        live_installation(installation_id)
+        resource = store.resources.get(resource_id)
+        if resource is None or resource["installation"] != installation_id:
+            raise Refused(404, "not_found", "Unknown resource.")
+        return resource
+
+    def public(resource: dict[str, Any]) -> dict[str, Any]:
+        plan = next(plan for plan in PLANS if plan["id"] == resource["plan"])
+        return {"id": resource["id"], "productId": PRODUCT, "name": resource["name"],
+                "metadata": resource["metadata"], "status": "ready", "billingPlan": plan}
+
+    def checked_metadata(metadata: Any) -> dict[str, Any]:
+        if not isinstance(metadata, dict):
+            raise invalid("metadata")
+        wrong = [key for key, value in metadata.items()
+                 if key != "region" or value not in REGIONS]
+        if wrong:
+            raise invalid(*wrong)
+        return metadata
+
+    @app.get("/v1/products/<slug>/plans")
+    @partner
+    def product_plans(slug: str):
+        if slug != PRODUCT:
+            raise Refused(404, "not_found", "Unknown product.")
+        return {"plans": PLANS}
+
+    @app.route("/v1/installations/<installation_id>", methods=["GET", "PUT", "DELETE"])
+    @partner
+    def installation(installation_id: str):
+        if request.method == "GET":
+            live_installation(installation_id)
+            return {"notification": None}
+        if request.method == "DELETE":
+            known = store.installations.get(installation_id)
+            if known is None or known["deleted"]:
+                return "", 204
+            known["deleted"] = True
+            return {"finalized": True}
+        body = json_object()
+        credentials = body.get("credentials")
+        if not isinstance(body.get("scopes"), list) or not isinstance(
+                body.get("acceptedPolicies"), dict) or not isinstance(credentials, dict) or (
+                not isinstance(credentials.get("access_token"), str)):
+            raise invalid("scopes", "acceptedPolicies", "credentials")
+        if "account" in body and not isinstance(body["account"], dict):
+            raise invalid("account")
+        store.installations[installation_id] = {"deleted": False}
+        return {"notification": None}
+
+    @app.post("/v1/installations/<installation_id>/resources")
+    @partner
+    def provision(installation_id: str):
+        live_installation(installation_id)
+        body = json_object()
+        if body.get("productId") != PRODUCT or not isinstance(body.get("name"), str):
+            raise invalid("productId", "name")
+        if body.get("billingPlanId") not in {plan["id"] for plan in PLANS}:
+            raise invalid("billingPlanId")
+        resource = {"id": f"res_{secrets.token_hex(6)}", "installation": installation_id,
+                    "name": body["name"], "metadata": checked_metadata(body.get("metadata")),
+                    "plan": body["billingPlanId"]}
+        store.resources[resource["id"]] = resource
+        secret = [{"name": "BROKEN_DB_URL", "value": f"broken://{secrets.token_hex(8)}"}]
+        return {**public(resource), "secrets": secret}, 201  # fault 3: the contract says 200
+
+    @app.route("/v1/installations/<installation_id>/resources/<resource_id>",
+               methods=["GET", "PATCH", "DELETE"])
+    @partner
+    def resource(installation_id: str, resource_id: str):
+        if request.method == "DELETE":
+            store.resources.pop(resource_id, None)
+            return "", 204
+        found = live_resource(installation_id, resource_id)
+        if request.method == "GET":
+            return public(found)
+        body = json_object()
+        if "name" in body and not isinstance(body["name"], str):
+            raise invalid("name")
+        if "billingPlanId" in body and body["billingPlanId"] not in {p["id"] for p in PLANS}:
+            raise invalid("billingPlanId")
+        metadata = checked_metadata(body["metadata"]) if "metadata" in body else None
+        found.update(name=body.get("name", found["name"]),
+                     plan=body.get("billingPlanId", found["plan"]),
+                     metadata=metadata or found["metadata"])
+        return public(found)
+
+    @app.post("/webhooks/vercel")
+    def webhook():
+        signature = request.headers.get("x-vercel-signature")
+        if not signature:
+            raise Refused(401, "missing_signature", "No signature.")
+        expected = hmac.new(client_secret.encode(), request.get_data(), hashlib.sha1)
+        if not hmac.compare_digest(expected.hexdigest(), signature):
+            raise Refused(403, "invalid_signature", "Bad signature.")
+        return {"received": True}
+
+    return app
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` from a thread on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()

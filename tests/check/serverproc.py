@@ -1,0 +1,75 @@
+"""Our server under gunicorn, as a subprocess configured to trust the conformance kit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+ENCRYPTION_KEY = "cGFydG5lci1hcGktdGVzdC1rZXktMzItYnl0ZXMtb2s="
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(database_url: str, port: int, settings: dict[str, str]) -> dict[str, str]:
+    """The production profile, with ``settings`` (the kit's) on top."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PARTNER_API")}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        PARTNER_API_ENV="production",
+        PORT=str(port),
+        DATABASE_URL=database_url,
+        SECRET_KEY="check-session-key",
+        ENCRYPTION_KEYS=ENCRYPTION_KEY,
+        WEB_CONCURRENCY="2",
+        **settings,
+    )
+    return env
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@contextmanager
+def gunicorn(database_url: str, settings: dict[str, str], log: Path) -> Iterator[str]:
+    """Migrate ``database_url``, serve the app with gunicorn; yields its base URL."""
+    port = free_port()
+    env = environment(database_url, port, settings)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"],
+                   env=env, cwd=ROOT, check=True, capture_output=True)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(base_url, process, log)
+            yield base_url
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
