@@ -14,6 +14,7 @@ from collections.abc import Callable
 import flask
 from flask import current_app, g, jsonify, make_response, request
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from partner_api.auth import guard
 from partner_api.extensions import db
@@ -86,8 +87,16 @@ class _TransactionalViews(flask.Blueprint):
         super().add_url_rule(rule, endpoint, transactional(view_func), **options)
 
 
+class _ArgumentsParser(FlaskParser):
+    """Invalid bodies and queries are 400 (§3.1), in the answer and in the document."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
 class PartnerBlueprint(Blueprint, _TransactionalViews):
     """A flask-smorest Blueprint for Partner API routes (bearer-authenticated)."""
+
+    ARGUMENTS_PARSER = _ArgumentsParser()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

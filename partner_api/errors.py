@@ -139,13 +139,17 @@ HTTP_CODES = {
 }
 
 
+INVALID_JSON_MESSAGE = "Invalid JSON body."  # webargs' message for a body it cannot decode
+
+
 def _from_http_exception(error: HTTPException) -> ApiError:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") or data.get("errors")
     if error.code in (400, 422) and messages:
-        # webargs: `{"json": {...}}` per location; a body that is not JSON arrives as 400.
+        # webargs: `{"json": {...}}` per location, or its own message for a body that is not
+        # JSON.
         body_messages = messages.get("json", messages) if isinstance(messages, Mapping) else {}
-        if error.code == 400 or body_messages == ["Invalid JSON body."]:
+        if body_messages == [INVALID_JSON_MESSAGE]:
             return ApiError("The request body is not valid JSON.", code="invalid_json")
         fields = _flatten(body_messages if isinstance(body_messages, Mapping) else messages)
         return ValidationFailed("The request failed validation.", fields=fields)
