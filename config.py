@@ -52,7 +52,8 @@ class Config:
         self.POSTGRES_PROVIDER_ADMIN_URL = env.get("POSTGRES_PROVIDER_ADMIN_URL")
         self.POSTGRES_PROVIDER_PUBLIC_URL = env.get("POSTGRES_PROVIDER_PUBLIC_URL")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters: database errors (which may reach logs and job errors) carry no values.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.JWT_LEEWAY_SECONDS = 60
         self.IDEMPOTENCY_WAIT_SECONDS = 10.0
