@@ -4,12 +4,17 @@
 - a mutating call with an `Idempotency-Key` is claimed first, or answered from the store;
 - the view's changes and the stored response commit in one transaction;
 - any error rolls everything back (the database is left as it was) and frees the key.
+
+It also documents, on every operation, what the guard and the idempotency layer add: the
+`X-Vercel-Auth` and `Idempotency-Key` headers and the error envelope of their refusals.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
 
 import flask
 from flask import current_app, g, jsonify, make_response, request
@@ -23,6 +28,7 @@ from partner_api.idempotency import service as idempotency
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
+AUTH_KIND_HEADER = "X-Vercel-Auth"
 
 
 def _idempotency_request() -> idempotency.Request | None:
@@ -93,6 +99,47 @@ class _ArgumentsParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
 
+_AUTH_KIND_PARAMETER = {
+    "in": "header",
+    "name": AUTH_KIND_HEADER,
+    "required": False,
+    "schema": {"type": "string", "enum": ["user", "system"]},
+    "description": "The kind of the bearer token (case-insensitive); inferred from its "
+    "claims when absent.",
+}
+_IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": IDEMPOTENCY_HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+    "description": "A retry with the same key and body gets the first answer again "
+    f"(with `{REPLAY_HEADER}: true`); the same key with another body is 422.",
+}
+# What the guard may answer on any call, and the idempotency layer on mutating ones.
+_GUARD_ERRORS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
+_IDEMPOTENCY_ERRORS = (HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY)
+
+
+def _document_partner_operation(doc: dict, doc_info: dict, *, api, method: str, **_: Any) -> dict:
+    """A flask-smorest doc callback; it runs before the responses are rendered."""
+    mutating = method.upper() in MUTATING_METHODS
+    parameters = doc.setdefault("parameters", [])
+    parameters.append(dict(_AUTH_KIND_PARAMETER))
+    if mutating:
+        parameters.append(dict(_IDEMPOTENCY_PARAMETER))
+    responses = doc_info.setdefault("response", {}).setdefault("responses", {})
+    for status, entries in responses.items():
+        if int(status) >= 400:  # an error documented without a body answers the envelope
+            for entry in entries:
+                if isinstance(entry, Mapping) and entry.get("schema") is None:
+                    entry["schema"] = api.ERROR_SCHEMA
+    documented = {str(int(code)) for code in [*responses, *doc.get("responses", {})]}
+    for status in _GUARD_ERRORS + (_IDEMPOTENCY_ERRORS if mutating else ()):
+        if str(status.value) not in documented:
+            responses[status.value] = [status.name]  # the registered envelope response
+    return doc
+
+
 class PartnerBlueprint(Blueprint, _TransactionalViews):
     """A flask-smorest Blueprint for Partner API routes (bearer-authenticated)."""
 
@@ -101,3 +148,5 @@ class PartnerBlueprint(Blueprint, _TransactionalViews):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(guard.authenticate)
+        # After the arguments' doc (which sets the parameters), before the responses'.
+        self._prepare_doc_cbks.insert(1, _document_partner_operation)
