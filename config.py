@@ -15,6 +15,12 @@ DEFAULT_API_URL = "https://api.vercel.com"
 
 # A fixed, public Fernet key: development and tests only, never accepted in production.
 DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="
+# The development profile's stand-ins for secrets; public, so production refuses them.
+DEVELOPMENT_SECRETS = {
+    "INTEGRATION_CLIENT_SECRET": "development-secret",
+    "SECRET_KEY": "development-session-key",
+    "ENCRYPTION_KEYS": DEVELOPMENT_ENCRYPTION_KEY,
+}
 
 
 def database_url(raw: str | None) -> str | None:
@@ -71,9 +77,26 @@ class Config:
     def missing(self) -> list[str]:
         return [name for name in self.REQUIRED if not getattr(self, name)]
 
+    def problems(self) -> list[str]:
+        """Settings that are set but unusable; each names its variable, never its value."""
+        return []
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+
+    def problems(self) -> list[str]:
+        public = [name for name in DEVELOPMENT_SECRETS if self._holds_development_value(name)]
+        found = super().problems()
+        if public:
+            found.append(f"{', '.join(public)} must not hold the public development value")
+        return found
+
+    def _holds_development_value(self, name: str) -> bool:
+        value = getattr(self, name) or ""
+        if name == "ENCRYPTION_KEYS":  # not even as an old key: anyone could forge with it
+            return DEVELOPMENT_ENCRYPTION_KEY in (key.strip() for key in value.split(","))
+        return value == DEVELOPMENT_SECRETS[name]
 
 
 class DevelopmentConfig(Config):
@@ -83,9 +106,8 @@ class DevelopmentConfig(Config):
 
     def apply_profile_defaults(self) -> None:
         self.INTEGRATION_CLIENT_ID = self.INTEGRATION_CLIENT_ID or "oac_development"
-        self.INTEGRATION_CLIENT_SECRET = self.INTEGRATION_CLIENT_SECRET or "development-secret"
-        self.SECRET_KEY = self.SECRET_KEY or "development-session-key"
-        self.ENCRYPTION_KEYS = self.ENCRYPTION_KEYS or DEVELOPMENT_ENCRYPTION_KEY
+        for name, stand_in in DEVELOPMENT_SECRETS.items():
+            setattr(self, name, getattr(self, name) or stand_in)
         # Left unset, the app uses the local key set that `flask dev keys` writes into the
         # instance folder, so dev tokens verify through the real verification code.
 
@@ -111,4 +133,8 @@ def load(environ: dict[str, str] | None = None) -> Config:
         raise SystemExit(
             f"PARTNER_API_ENV={name!r} is not a profile; use one of {', '.join(PROFILES)}"
         ) from None
-    return profile(environ)
+    config = profile(environ)
+    problems = config.problems()
+    if problems:
+        raise SystemExit(f"partner-api ({config.ENV_NAME}) cannot start: {'; '.join(problems)}")
+    return config
