@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 DEFAULT_ISSUER = "https://marketplace.vercel.com"
@@ -57,7 +58,7 @@ class Config:
         self.CATALOG_PATH = env.get("CATALOG_PATH")
         self.POSTGRES_PROVIDER_ADMIN_URL = env.get("POSTGRES_PROVIDER_ADMIN_URL")
         self.POSTGRES_PROVIDER_PUBLIC_URL = env.get("POSTGRES_PROVIDER_PUBLIC_URL")
-        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").strip().upper()
         # hide_parameters: database errors (which may reach logs and job errors) carry no values.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.MAX_CONTENT_LENGTH = 1024 * 1024
@@ -79,6 +80,8 @@ class Config:
 
     def problems(self) -> list[str]:
         """Settings that are set but unusable; each names its variable, never its value."""
+        if self.LOG_LEVEL not in logging.getLevelNamesMapping():
+            return ["LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL"]
         return []
 
 
