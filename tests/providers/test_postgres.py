@@ -243,6 +243,14 @@ def test_admin_url_may_use_any_usual_scheme(admin_url, provision, scheme):
     assert readings[0].day_value > 0
 
 
+@pytest.mark.parametrize("url", ["mysql://admin:s3cret-pw@db/postgres", "s3cret-pw"])
+def test_an_admin_url_of_another_kind_is_refused_without_echoing_it(url):
+    with pytest.raises(ValueError) as raised:
+        PostgresProvider(admin_url=url)
+
+    assert "s3cret-pw" not in str(raised.value)
+
+
 def test_an_unreachable_cluster_is_a_provider_error_without_the_dsn():
     # Port 1 on the loopback interface refuses connections at once.
     provider = PostgresProvider(admin_url="postgresql://admin:s3cret-pw@127.0.0.1:1/postgres")
