@@ -22,6 +22,7 @@ class Endpoint:
     kind: str  # the auth kind Vercel uses (USER where the docs allow user or system)
     mutation: bool = False  # a user token without the ADMIN role must be refused
     optional: bool = False  # the contract lets a partner leave it out
+    needs_product: bool = False  # the path or body names the product (`--product`)
     body: Body | None = None
 
     @property
@@ -34,10 +35,8 @@ class Endpoint:
         return "{installation}" in self.template
 
     @property
-    def needs_product(self) -> bool:
-        return "{resource}" in self.template or "{product}" in self.template or (
-            self.name == "provision resource"
-        )
+    def needs_resource(self) -> bool:
+        return "{resource}" in self.template
 
     def path(self, fixture: Fixture) -> str:
         return self.template.format(
@@ -63,7 +62,7 @@ _RESOURCE = _INSTALLATION + "/resources/{resource}"
 ENDPOINTS = [
     Endpoint("get installation", "GET", _INSTALLATION, SYSTEM, optional=True),
     Endpoint("installation plans", "GET", _INSTALLATION + "/plans", SYSTEM, optional=True),
-    Endpoint("product plans", "GET", "/v1/products/{product}/plans", SYSTEM),
+    Endpoint("product plans", "GET", "/v1/products/{product}/plans", SYSTEM, needs_product=True),
     Endpoint("list resources", "GET", _INSTALLATION + "/resources", SYSTEM, optional=True),
     Endpoint("get resource", "GET", _RESOURCE, SYSTEM),
     Endpoint("resource plans", "GET", _RESOURCE + "/plans", SYSTEM, optional=True),
@@ -72,7 +71,7 @@ ENDPOINTS = [
     Endpoint("update installation", "PATCH", _INSTALLATION, USER, mutation=True, optional=True,
              body=_same_plan),
     Endpoint("provision resource", "POST", _INSTALLATION + "/resources", USER, mutation=True,
-             body=lambda f: f.ctx.provision_body(f.resource_name)),
+             needs_product=True, body=lambda f: f.ctx.provision_body(f.resource_name)),
     Endpoint("update resource", "PATCH", _RESOURCE, USER, mutation=True, optional=True,
              body=lambda f: {"name": f.resource_name}),
     Endpoint("rotate secrets", "POST", _RESOURCE + "/secrets/rotate", USER, mutation=True,
@@ -87,11 +86,12 @@ BY_NAME = {endpoint.name: endpoint for endpoint in ENDPOINTS}
 
 
 def available(ctx: Context, fixture: Fixture, check: Check) -> list[Endpoint]:
-    """The endpoints this run can call: a product is needed for some, and optional ones are
-    kept only if a valid call shows they exist (noted on ``check``)."""
+    """The endpoints this run can call: some need a product or a resource, and optional ones
+    are kept only if a valid call shows they exist (noted on ``check``)."""
     chosen, missing = [], []
     for endpoint in ENDPOINTS:
-        if endpoint.needs_product and not fixture.resource_id:
+        if (endpoint.needs_product and not ctx.settings.product) or (
+                endpoint.needs_resource and not fixture.resource_id):
             continue
         if endpoint.optional and not supported(ctx, fixture, endpoint):
             missing.append(endpoint.label)

@@ -66,7 +66,7 @@ class Kit:
         }
 
     def check(self, settings: Settings, groups: Iterable[str] = tuple(GROUPS)) -> Report:
-        groups = list(groups)
+        groups = [name for name in GROUPS if name in set(groups)]
         started_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         ctx = Context(settings, self.tokens, self.vercel)
         run_groups(ctx, groups)

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from partner_api_check import schemas
 from partner_api_check.target import Reply, Target
@@ -57,11 +57,11 @@ class Check:
         self.notes.append(text)
 
     @staticmethod
-    def fail(reason: str) -> None:
+    def fail(reason: str) -> NoReturn:
         raise CheckFailed(reason)
 
     @staticmethod
-    def skip(reason: str) -> None:
+    def skip(reason: str) -> NoReturn:
         raise CheckSkipped(reason)
 
     def expect_status(self, reply: Reply, *allowed: int) -> None:

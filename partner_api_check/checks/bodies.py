@@ -101,9 +101,10 @@ def run(ctx: Context) -> None:
         if not names:
             ctx.run.skip(GROUP, case.title, "set-up failed")
         elif case.endpoint not in names:
-            reason = "needs --product" if BY_NAME[case.endpoint].needs_product and not (
-                fixture.resource_id) else "endpoint not implemented (optional)"
-            ctx.run.skip(GROUP, case.title, reason)
+            endpoint = BY_NAME[case.endpoint]
+            needs_product = endpoint.needs_product or endpoint.needs_resource
+            ctx.run.skip(GROUP, case.title, "pass --product SLUG" if needs_product and not (
+                ctx.settings.product) else "endpoint not implemented (optional)")
         else:
             with ctx.run.check(GROUP, case.title) as check:
                 send_case(check, case, fixture)

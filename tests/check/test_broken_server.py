@@ -63,3 +63,20 @@ def test_checks_after_a_fault_still_run(report):
     # Provision's 201 fails its check, but the resource it made is used by the next steps.
     for name in ("get resource", "rename resource", "change resource plan", "delete resource"):
         assert outcome(report, "lifecycle", name).outcome is Outcome.PASS
+
+
+def test_without_a_product_resource_checks_skip_and_say_why():
+    with Kit() as kit:
+        jwks = requests.get(kit.server_settings()["VERCEL_JWKS_URL"], timeout=5).json()
+        app = broken_server.create_app(jwks, kit.tokens.issuer, CLIENT_SECRET)
+        with broken_server.serving(app) as base_url:
+            report = kit.check(Settings(base_url), ["lifecycle", "bodies", "idempotency"])
+    assert not report.failed
+    for group, name in [("lifecycle", "product plans"), ("lifecycle", "provision resource"),
+                        ("bodies", "provision resource: invalid metadata"),
+                        ("idempotency", "provision: same key twice")]:
+        result = outcome(report, group, name)
+        assert (result.outcome, result.reason) == (Outcome.SKIP, "pass --product SLUG")
+    assert outcome(report, "lifecycle", "get resource").reason == (
+        "needs a resource from 'provision resource'")
+    assert outcome(report, "bodies", "upsert installation: wrong types").outcome is Outcome.PASS

@@ -1,0 +1,81 @@
+"""`partner-api check`: settings first, then the checks, the table, the report, the exit code."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+
+from partner_api_check.cli import main
+from partner_api_check.keys import load_or_create, public_jwks
+from tests.check import broken_server
+from tests.check.serverproc import free_port
+
+ISSUER = "https://marketplace.vercel.com"
+SECRET = "cli-client-secret"
+
+
+@pytest.fixture
+def configured_once(tmp_path):
+    """A server configured with a kept key file, before the kit starts (as a user would)."""
+    key_file = tmp_path / "kit-key.json"
+    app = broken_server.create_app(public_jwks(load_or_create(key_file)), ISSUER, SECRET)
+    with broken_server.serving(app) as base_url:
+        yield base_url, key_file
+
+
+def test_a_clean_run_exits_0_and_writes_the_report(configured_once, tmp_path, capsys):
+    base_url, key_file = configured_once
+    jwks_port, api_port = free_port(), free_port()
+    report_path = tmp_path / "report.json"
+    code = main(["check", base_url, "--only", "webhooks", "bodies",
+                 "--product", broken_server.PRODUCT, "--client-secret", SECRET,
+                 "--key-file", str(key_file), "--audience", "oac_cliAudience",
+                 "--jwks-port", str(jwks_port), "--api-port", str(api_port),
+                 "--report", str(report_path)])
+    output = capsys.readouterr().out
+    assert code == 0
+    assert output.startswith("The server under test must use these settings:\n"
+                             f"  VERCEL_JWKS_URL=http://127.0.0.1:{jwks_port}/.well-known/jwks\n"
+                             f"  VERCEL_OIDC_ISSUER={ISSUER}\n"
+                             "  INTEGRATION_CLIENT_ID=oac_cliAudience\n"
+                             f"  VERCEL_API_URL=http://127.0.0.1:{api_port}\n")
+    assert SECRET not in output
+    report = json.loads(report_path.read_text())
+    assert report["target"] == base_url
+    assert report["settings"]["groups"] == ["bodies", "webhooks"]  # always in run order
+    assert {check["group"] for check in report["checks"]} == {"bodies", "webhooks"}
+    assert report["summary"]["fail"] == 0
+    assert report["settings"]["client_secret"] == "given"
+    assert SECRET not in report_path.read_text()
+
+
+def test_a_failing_check_exits_1(configured_once, capsys):
+    base_url, key_file = configured_once
+    code = main(["check", base_url, "--only", "lifecycle", "--product", broken_server.PRODUCT,
+                 "--key-file", str(key_file)])
+    output = capsys.readouterr().out
+    assert code == 1
+    assert "- lifecycle / provision resource: POST /v1/installations/" in output
+    assert "expected 200, got 201" in output
+
+
+def test_wait_for_config_waits_for_enter(configured_once, capsys, monkeypatch):
+    base_url, key_file = configured_once
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    code = main(["check", base_url, "--only", "webhooks", "--key-file", str(key_file),
+                 "--wait-for-config"])
+    output = capsys.readouterr().out
+    assert code == 0
+    assert "then press Enter." in output
+    assert re.search(r"^webhooks +signed delivery +SKIP +pass --client-secret", output, re.M)
+
+
+@pytest.mark.parametrize("metadata", ["[1]", "{not json"])
+def test_metadata_must_be_a_json_object(metadata, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", "http://127.0.0.1:9", "--metadata", metadata])
+    assert exit_info.value.code == 2
+    assert "--metadata" in capsys.readouterr().err
