@@ -15,6 +15,7 @@ from sqlalchemy import select
 from partner_api.extensions import db
 from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
 from partner_api.jobs.queue import run_due
+from partner_api.jobs.schedule import schedule_due
 from partner_api.timeutil import isoformat, utcnow
 
 jobs = AppGroup("jobs", help="Background jobs.")
@@ -22,6 +23,8 @@ jobs = AppGroup("jobs", help="Background jobs.")
 # Payloads may carry secrets (they are encrypted at rest); these keys are never printed.
 SECRET_KEY = re.compile(r"value|token|secret|password|credential", re.IGNORECASE)
 MASK = "***"
+# How often a running worker enqueues periodic work.
+SCHEDULE_INTERVAL = 60.0
 
 
 @jobs.command("work")
@@ -38,7 +41,12 @@ def work(burst: bool, poll: float) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     total = 0
+    next_schedule = 0.0
     while not stopping:
+        if time.monotonic() >= next_schedule:
+            schedule_due()
+            db.session.commit()
+            next_schedule = time.monotonic() + SCHEDULE_INTERVAL
         ran = run_due(limit=100)
         total += ran
         if ran == 0:
@@ -46,6 +54,14 @@ def work(burst: bool, poll: float) -> None:
                 break
             time.sleep(poll)
     click.echo(f"ran {total} jobs")
+
+
+@jobs.command("schedule")
+def schedule() -> None:
+    """Enqueue the current slot of every periodic task (safe to run at any frequency)."""
+    names = schedule_due()
+    db.session.commit()
+    click.echo(f"scheduled: {', '.join(names) or 'nothing registered'}")
 
 
 def masked(data: Any) -> Any:
