@@ -33,7 +33,7 @@ def _metadata(text: str) -> dict[str, Any]:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="partner-api", description=__doc__.splitlines()[0])
+    root = argparse.ArgumentParser(prog="partner-api", description="Partner API tools.")
     commands = root.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
         "check", help="run the conformance checks against a running server",
