@@ -167,11 +167,17 @@ def _internal_error() -> ApiError:
     return result
 
 
+def _protocol_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The exception's own headers (e.g. `Allow` of a 405), minus its HTML content type."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+
+
 def http_exception_response(error: HTTPException):
     original = getattr(error, "original_exception", None)
     if original is not None and not isinstance(original, HTTPException):
         log.error("unhandled error", exc_info=original)
-    return error_response(_from_http_exception(error))
+    body, status = error_response(_from_http_exception(error))
+    return body, status, _protocol_headers(error)
 
 
 def register_errorhandlers(app: Flask) -> None:
