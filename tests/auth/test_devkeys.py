@@ -9,7 +9,6 @@ import stat
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from keyhelpers import AUDIENCE, INSTALLATION_ID, ISSUER, NOW, rsa_key
 
 from partner_api.auth.devkeys import (
     DEV_ACCOUNT_ID,
@@ -22,6 +21,7 @@ from partner_api.auth.devkeys import (
     user_claims,
     write_dev_keys,
 )
+from tests.auth.keyhelpers import AUDIENCE, INSTALLATION_ID, ISSUER, NOW, rsa_key
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 USER_SUB = re.compile(r"account:[0-9a-fA-F]+:user:[0-9a-fA-F]+")

@@ -14,10 +14,10 @@ import pytest
 import requests
 import responses
 from joserfc.jwk import ECKey, OctKey
-from keyhelpers import FakeClock, b64url, rsa_key
 
 from partner_api.auth.devkeys import public_jwks
 from partner_api.auth.jwks import JwksCache, JwksError
+from tests.auth.keyhelpers import FakeClock, b64url, rsa_key
 
 URL = "https://keys.example.test/.well-known/jwks"
 TTL = 600.0

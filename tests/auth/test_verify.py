@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from keyhelpers import (
+
+from partner_api.auth.claims import Claims
+from partner_api.auth.devkeys import public_jwks, sign_token, system_claims, user_claims
+from partner_api.auth.jwks import JwksCache
+from partner_api.auth.verify import AuthenticationError, TokenVerifier
+from tests.auth.keyhelpers import (
     AUDIENCE,
     INSTALLATION_ID,
     ISSUER,
@@ -21,11 +26,6 @@ from keyhelpers import (
     rsa_key,
     signing_input,
 )
-
-from partner_api.auth.claims import Claims
-from partner_api.auth.devkeys import public_jwks, sign_token, system_claims, user_claims
-from partner_api.auth.jwks import JwksCache
-from partner_api.auth.verify import AuthenticationError, TokenVerifier
 
 KID = "vercel-1"
 LEEWAY = 60
