@@ -112,11 +112,19 @@ def error_response(error: ApiError):
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[FieldError]:
-    """Turn marshmallow's nested messages into `fields[]` keyed by dotted paths."""
+    """Turn marshmallow's nested messages into `fields[]` keyed by dotted paths.
+
+    marshmallow files errors about an object itself (e.g. a list where an object belongs)
+    under `_schema`; they are keyed by the object's own path, or `body` at the top.
+    """
     if isinstance(messages, Mapping):
         found: list[FieldError] = []
         for key, value in messages.items():
-            found += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            if key == ma.exceptions.SCHEMA:
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            found += _flatten(value, path)
         return found
     if isinstance(messages, list) and all(isinstance(item, str) for item in messages):
         return [FieldError(prefix or "body", " ".join(messages))]
