@@ -1,8 +1,12 @@
-"""Our server under gunicorn, as a subprocess configured to trust the conformance kit."""
+"""The server as deployed, in a subprocess: the Procfile's release command, then its web one.
+
+Used by the end-to-end tests and by the conformance kit's run against this server.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ENCRYPTION_KEY = "cGFydG5lci1hcGktdGVzdC1rZXktMzItYnl0ZXMtb2s="
 STARTUP_SECONDS = 30
 
@@ -25,15 +29,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def procfile() -> dict[str, list[str]]:
+    """The Procfile's process types, each as an argument list."""
+    entries = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if command.strip():
+            entries[name.strip()] = shlex.split(command)
+    return entries
+
+
 def environment(database_url: str, port: int, settings: dict[str, str]) -> dict[str, str]:
-    """The production profile, with ``settings`` (the kit's) on top."""
+    """The production profile on `database_url`, with `settings` on top."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PARTNER_API")}
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         PARTNER_API_ENV="production",
         PORT=str(port),
         DATABASE_URL=database_url,
-        SECRET_KEY="check-session-key",
+        SECRET_KEY="e2e-session-key",
         ENCRYPTION_KEYS=ENCRYPTION_KEY,
         WEB_CONCURRENCY="2",
         **settings,
@@ -55,16 +69,16 @@ def wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def gunicorn(database_url: str, settings: dict[str, str], log: Path) -> Iterator[str]:
-    """Migrate ``database_url``, serve the app with gunicorn; yields its base URL."""
+def deployed(database_url: str, settings: dict[str, str], log: Path) -> Iterator[str]:
+    """Run the release command, then serve the web command; yields the base URL."""
     port = free_port()
     env = environment(database_url, port, settings)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"],
-                   env=env, cwd=ROOT, check=True, capture_output=True)
+    commands = procfile()
+    subprocess.run(commands["release"], env=env, cwd=ROOT, check=True, capture_output=True)
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            commands["web"], env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:

@@ -11,7 +11,7 @@ import pytest
 from partner_api_check.cli import main
 from partner_api_check.keys import load_or_create, public_jwks
 from tests.check import broken_server
-from tests.check.serverproc import free_port
+from tests.serverproc import free_port
 
 ISSUER = "https://marketplace.vercel.com"
 SECRET = "cli-client-secret"

@@ -10,8 +10,8 @@ import pytest
 from partner_api_check.context import Settings
 from partner_api_check.kit import Kit
 from partner_api_check.results import Outcome
-from tests.check.serverproc import gunicorn
 from tests.conftest import temporary_postgres_database
+from tests.serverproc import deployed
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def database(tmp_path_factory) -> Iterator[str]:
 def test_our_server_passes_every_check(database, tmp_path):
     with Kit() as kit:
         settings = {**kit.server_settings(), "INTEGRATION_CLIENT_SECRET": CLIENT_SECRET}
-        with gunicorn(database, settings, tmp_path / "gunicorn.log") as base_url:
+        with deployed(database, settings, tmp_path / "gunicorn.log") as base_url:
             report = kit.check(Settings(base_url, product="demo", client_secret=CLIENT_SECRET))
         log = (tmp_path / "gunicorn.log").read_text()
 

@@ -7,85 +7,38 @@ is verified by the real code in a real server process.
 from __future__ import annotations
 
 import os
-import shlex
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select, table
 
 from partner_api.auth import devkeys
+from tests import serverproc
 from tests.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
-    ENCRYPTION_KEY,
     ISSUER,
     temporary_postgres_database,
     upsert_body,
 )
 from tests.forgery import hs256_with_public_key, unsigned_token
+from tests.serverproc import deployed
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 INSTALLATION = "icfg_e2e000000000000000000001"
 OTHER_INSTALLATION = "icfg_e2e000000000000000000002"
 
 
-def procfile() -> dict[str, list[str]]:
-    """The Procfile's process types, each as an argument list."""
-    entries = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if command.strip():
-            entries[name.strip()] = shlex.split(command)
-    return entries
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def server_environment(database_url: str, jwks_uri: str, port: int) -> dict[str, str]:
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("PARTNER_API")
+def settings(jwks_uri: str) -> dict[str, str]:
+    return {
+        "VERCEL_JWKS_URL": jwks_uri,
+        "VERCEL_OIDC_ISSUER": ISSUER,
+        "INTEGRATION_CLIENT_ID": CLIENT_ID,
+        "INTEGRATION_CLIENT_SECRET": CLIENT_SECRET,
     }
-    environment.update(
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        PARTNER_API_ENV="production",
-        PORT=str(port),
-        DATABASE_URL=database_url,
-        VERCEL_JWKS_URL=jwks_uri,
-        VERCEL_OIDC_ISSUER=ISSUER,
-        INTEGRATION_CLIENT_ID=CLIENT_ID,
-        INTEGRATION_CLIENT_SECRET=CLIENT_SECRET,
-        SECRET_KEY="e2e-session-key",
-        ENCRYPTION_KEYS=ENCRYPTION_KEY,
-        WEB_CONCURRENCY="2",
-    )
-    return environment
-
-
-def wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer within 30 s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -101,25 +54,10 @@ def database(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server(database, jwks_file, tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    environment = server_environment(database, jwks_file.as_uri(), port)
-    commands = procfile()
-    subprocess.run(commands["release"], env=environment, cwd=ROOT, check=True,
-                   capture_output=True)
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with ExitStack() as stack:
-        output = stack.enter_context(log.open("w"))
-        process = subprocess.Popen(commands["web"], env=environment, cwd=ROOT,
-                                   stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base_url, process, log)
-            yield base_url
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        assert "vercel-access-token" not in log.read_text()
+    with deployed(database, settings(jwks_file.as_uri()), log) as base_url:
+        yield base_url
+    assert "vercel-access-token" not in log.read_text()
 
 
 @pytest.fixture
@@ -218,11 +156,13 @@ def test_readiness_and_docs(server):
 
 
 def test_production_start_up_names_missing_settings(jwks_file, tmp_path):
-    environment = server_environment(f"sqlite:///{tmp_path / 'x.sqlite3'}",
-                                     jwks_file.as_uri(), free_port())
+    environment = serverproc.environment(
+        f"sqlite:///{tmp_path / 'x.sqlite3'}", serverproc.free_port(),
+        settings(jwks_file.as_uri()),
+    )
     for name in ("INTEGRATION_CLIENT_SECRET", "ENCRYPTION_KEYS"):
         del environment[name]
-    result = subprocess.run(procfile()["web"], env=environment, cwd=ROOT,
+    result = subprocess.run(serverproc.procfile()["web"], env=environment, cwd=serverproc.ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "INTEGRATION_CLIENT_SECRET" in result.stderr + result.stdout
