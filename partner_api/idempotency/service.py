@@ -50,16 +50,34 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
+def _fitted(value: str, column) -> str:
+    """`value`, or its digest if the column cannot hold it (ids in paths are the caller's).
+
+    A digest is as unique as the value, so a long path is still its own scope; storing it
+    as is would fail on Postgres (the column has a length) and answer 500.
+    """
+    if len(value) <= column.type.length:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _identity(call: Request) -> dict[str, str]:
+    """The columns that name one use of a key."""
+    return {
+        "scope": _fitted(call.scope, IdempotencyRecord.scope),
+        "method": call.method,
+        "path": _fitted(call.path, IdempotencyRecord.path),
+        "key": call.key,
+    }
+
+
 def _try_claim(call: Request, lease_seconds: float) -> int | None:
     now = utcnow()
     try:
         with db.engine.begin() as connection:
             result = connection.execute(
                 insert(IdempotencyRecord).values(
-                    scope=call.scope,
-                    method=call.method,
-                    path=call.path,
-                    key=call.key,
+                    **_identity(call),
                     fingerprint=call.fingerprint,
                     state=IN_PROGRESS,
                     lease_until=now + timedelta(seconds=lease_seconds),
@@ -72,13 +90,11 @@ def _try_claim(call: Request, lease_seconds: float) -> int | None:
 
 
 def _existing(call: Request) -> Row | None:
+    identity = _identity(call)
     with db.engine.connect() as connection:
         row = connection.execute(
             select(IdempotencyRecord.__table__).where(
-                IdempotencyRecord.scope == call.scope,
-                IdempotencyRecord.method == call.method,
-                IdempotencyRecord.path == call.path,
-                IdempotencyRecord.key == call.key,
+                *(getattr(IdempotencyRecord, name) == value for name, value in identity.items())
             )
         ).first()
     return row
