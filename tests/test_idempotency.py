@@ -203,6 +203,18 @@ def test_keys_are_scoped_per_path(app):
     assert isinstance(first, int) and isinstance(second, int) and first != second
 
 
+def test_ids_longer_than_the_record_columns_still_get_idempotency(client, vercel):
+    """A path or installation id past the column length must not turn into a 500."""
+    long_id = "icfg_" + "x" * 600
+    headers = keyed(vercel.system(long_id), "delete-long")
+    first = client.delete(f"/v1/installations/{long_id}", headers=headers)
+    again = client.delete(f"/v1/installations/{long_id}", headers=headers)
+    assert first.status_code == again.status_code == 204
+    assert again.headers["Idempotent-Replayed"] == "true"
+    (record,) = records()
+    assert len(record.scope) <= 128 and len(record.path) <= 512
+
+
 # --- concurrency ------------------------------------------------------------------------------
 
 
