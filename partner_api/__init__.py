@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
 def register_models() -> None:
     """Import every model module, so metadata (and Alembic) sees all tables."""
     from partner_api.billing import models as _billing  # noqa: F401
+    from partner_api.billing import usage_models as _usage  # noqa: F401
     from partner_api.idempotency import models as _idempotency  # noqa: F401
     from partner_api.installations import member_models as _members  # noqa: F401
     from partner_api.installations import models as _installations  # noqa: F401
