@@ -1,0 +1,28 @@
+"""Count the SQL statements a block of code sends, through SQLAlchemy's engine events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+@contextmanager
+def recorded_statements(engine: Engine) -> Iterator[list[str]]:
+    """Yield a list that fills with the SQL text of every statement `engine` executes.
+
+    Every connection of the engine counts, including those the idempotency layer opens
+    beside the request's session. Transaction control (BEGIN, COMMIT) is not a statement.
+    """
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
