@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 
 DEFAULT_ISSUER = "https://marketplace.vercel.com"
 DEFAULT_JWKS_URL = "https://marketplace.vercel.com/.well-known/jwks"
@@ -69,6 +70,18 @@ class Config:
         # What an overdue invoice does: `notify` (a notification) or `suspend` (that, and a
         # suspension of the installation); see partner_api/webhooks/dunning.py.
         self.WEBHOOK_OVERDUE_POLICY = env.get("WEBHOOK_OVERDUE_POLICY", "notify")
+        # The partner dashboard, reached through Vercel SSO (partner_api/sso).
+        self.PUBLIC_URL = env.get("PUBLIC_URL")
+        # Comma-separated origins (`https://docs.example.com`) an SSO `url` may lead to;
+        # empty: only paths on this server.
+        self.SSO_ALLOWED_REDIRECT_ORIGINS = env.get("SSO_ALLOWED_REDIRECT_ORIGINS", "")
+        self.VERCEL_INTEGRATION_SLUG = env.get("VERCEL_INTEGRATION_SLUG")
+        self.SESSION_COOKIE_SECURE = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        # An absolute lifetime: the cookie is not renewed on every request.
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+        self.SESSION_REFRESH_EACH_REQUEST = False
         self.apply_profile_defaults()
 
     def apply_profile_defaults(self) -> None:
@@ -111,6 +124,7 @@ class DevelopmentConfig(Config):
         self.INTEGRATION_CLIENT_ID = self.INTEGRATION_CLIENT_ID or "oac_development"
         for name, stand_in in DEVELOPMENT_SECRETS.items():
             setattr(self, name, getattr(self, name) or stand_in)
+        self.SESSION_COOKIE_SECURE = False  # served over plain http on localhost
         # Left unset, the app uses the local key set that `flask dev keys` writes into the
         # instance folder, so dev tokens verify through the real verification code.
 

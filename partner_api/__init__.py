@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 import config as settings
-from partner_api import catalog, commands, crypto, errors, health, logs, webhooks
+from partner_api import catalog, commands, crypto, errors, health, logs, sso, webhooks
 from partner_api.auth import guard
 from partner_api.extensions import PartnerApi, db, migrate
 from partner_api.providers import registry
@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health.blueprint)
     webhooks.init_app(app)
+    sso.init_app(app)
     api = PartnerApi(app)
     for blueprint in (installations, resources, plans):
         api.register_blueprint(blueprint)
