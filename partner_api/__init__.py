@@ -95,10 +95,12 @@ def register_models() -> None:
 
 def register_job_handlers() -> None:
     """Import the modules whose `@job_handler` functions the worker runs."""
+    from partner_api.billing import submission as _billing  # noqa: F401
     from partner_api.vercel import jobs as _vercel  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
+    from partner_api.billing.purchase_routes import blp as purchases
     from partner_api.billing.routes import blp as plans
     from partner_api.installations.routes import blp as installations
     from partner_api.resources import jobs as _resource_jobs  # noqa: F401 - registers handlers
@@ -108,5 +110,5 @@ def register_blueprints(app: Flask) -> None:
     webhooks.init_app(app)
     sso.init_app(app)
     api = PartnerApi(app)
-    for blueprint in (installations, resources, plans):
+    for blueprint in (installations, resources, plans, purchases):
         api.register_blueprint(blueprint)

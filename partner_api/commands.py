@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import Column, MetaData, Table, Text, select, update
 
 from partner_api.auth import devkeys
+from partner_api.billing.commands import group as billing
 from partner_api.crypto import secret_box
 from partner_api.dbtypes import ENCRYPTED_TYPES
 from partner_api.extensions import db
@@ -116,3 +117,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(dev)
     app.cli.add_command(maintenance)
     app.cli.add_command(jobs)
+    app.cli.add_command(billing)

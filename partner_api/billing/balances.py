@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import case, exists, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, case, exists, or_, select, update
 
 from partner_api.billing.pricing import is_prepayment, resource_plan
+from partner_api.billing.rows import insert_new
 from partner_api.billing.usage_models import Balance
 from partner_api.catalog import Catalog
 from partner_api.extensions import db
@@ -41,23 +41,19 @@ def _find(installation_id: str, resource_id: str | None) -> Balance | None:
 def _find_or_create(installation_id: str, resource_id: str | None) -> Balance:
     """The balance row; a concurrent creation of the same row is absorbed, not an error."""
     balance = _find(installation_id, resource_id)
-    if balance is not None:
-        return balance
-    try:
-        with db.session.begin_nested():
-            balance = Balance(
-                installation_id=installation_id,
-                resource_id=resource_id,
-                currency_value_in_cents=0,
-                updated_at=utcnow(),
-            )
-            db.session.add(balance)
-    except IntegrityError:
+    if balance is None:
+        insert_new(
+            Balance,
+            installation_id=installation_id,
+            resource_id=resource_id,
+            currency_value_in_cents=0,
+            updated_at=utcnow(),
+        )
         balance = _find(installation_id, resource_id)
     return balance
 
 
-def _change(balance: Balance, cents) -> None:
+def _change(balance: Balance, cents: ColumnElement[int]) -> None:
     db.session.execute(
         update(Balance)
         .where(Balance.id == balance.id)

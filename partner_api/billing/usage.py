@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from partner_api.billing import balances
 from partner_api.billing.periods import BillingPeriod, day_of, period_containing
 from partner_api.billing.pricing import resource_plan, usage_unit_price
+from partner_api.billing.rows import insert_new
 from partner_api.billing.usage_models import UsageRecord
 from partner_api.catalog import Catalog
 from partner_api.extensions import db
@@ -51,35 +52,27 @@ def _record(resource: Resource, name: str, day: date) -> UsageRecord | None:
 
 
 def _store(resource: Resource, reading: UsageReading, at: datetime) -> UsageRecord:
-    """Upsert the day's reading (a concurrent first insert is absorbed, then overwritten)."""
+    """Upsert the day's reading."""
     day = day_of(at)
+    key = {"installation_id": resource.installation_id, "resource_id": resource.id}
+    insert_new(
+        UsageRecord, **key, name=reading.name, day=day, charged_cents=0, **_values(reading, at)
+    )
     record = _record(resource, reading.name, day)
-    if record is None:
-        try:
-            with db.session.begin_nested():
-                record = UsageRecord(
-                    installation_id=resource.installation_id,
-                    resource_id=resource.id,
-                    name=reading.name,
-                    day=day,
-                    charged_cents=0,
-                )
-                _apply(record, reading, at)
-                db.session.add(record)
-            return record
-        except IntegrityError:
-            record = _record(resource, reading.name, day)
-    _apply(record, reading, at)
+    for name, value in _values(reading, at).items():
+        setattr(record, name, value)
     return record
 
 
-def _apply(record: UsageRecord, reading: UsageReading, at: datetime) -> None:
-    record.type = reading.type
-    record.units = reading.units
-    record.day_value = reading.day_value
-    record.period_value = reading.period_value
-    record.plan_value = reading.plan_value
-    record.recorded_at = at
+def _values(reading: UsageReading, at: datetime) -> dict[str, Any]:
+    return {
+        "type": reading.type,
+        "units": reading.units,
+        "day_value": reading.day_value,
+        "period_value": reading.period_value,
+        "plan_value": reading.plan_value,
+        "recorded_at": at,
+    }
 
 
 def _charged_in_period(record: UsageRecord, period: BillingPeriod) -> int:
