@@ -12,10 +12,12 @@ from sqlalchemy import Column, MetaData, Table, Text, select, update
 
 from partner_api.auth import devkeys
 from partner_api.billing.commands import group as billing
+from partner_api.billing.invoice_commands import invoices
 from partner_api.crypto import secret_box
 from partner_api.dbtypes import ENCRYPTED_TYPES
 from partner_api.extensions import db
 from partner_api.idempotency import service as idempotency
+from partner_api.installations.commands import installations
 from partner_api.jobs.commands import jobs
 
 dev = AppGroup("dev", help="Local development without Vercel.")
@@ -118,3 +120,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(maintenance)
     app.cli.add_command(jobs)
     app.cli.add_command(billing)
+    app.cli.add_command(invoices)
+    app.cli.add_command(installations)

@@ -1,4 +1,5 @@
-"""Billing records kept on our side: invoices, and suspensions for unpaid ones."""
+"""Billing records kept on our side: invoices, suspensions for unpaid ones, installation plan
+history and how each uninstall's billing was closed."""
 
 from __future__ import annotations
 
@@ -38,6 +39,27 @@ class Money(TypeDecorator):
         return None if value is None else Decimal(str(value)).quantize(CENT)
 
 
+# How far along an invoice is, in Vercel's states (§8 D8). States Vercel may add later, and
+# ours before Vercel has the invoice (`draft`, `submitted`, `skipped`, `rejected`), rank with
+# the earliest ones. Reports move an invoice forward only.
+INVOICE_PROGRESS = {
+    "draft": 0,
+    "pending": 0,
+    "scheduled": 0,
+    "invoiced": 1,
+    "issued": 1,
+    "notpaid": 2,
+    "overdue": 3,
+    "paid": 4,
+    "refund_requested": 5,
+    "refunded": 6,
+}
+
+
+def progress(state: str) -> int:
+    return INVOICE_PROGRESS.get(state, 0)
+
+
 class Invoice(db.Model):
     """An invoice of one installation, as Vercel reports it and as we submit it.
 
@@ -69,6 +91,8 @@ class Invoice(db.Model):
     # When Vercel last reported on this invoice (a webhook's `createdAt`): older reports
     # arriving later must not undo newer ones.
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why an invoice of ours was not sent, or what Vercel said when it refused it.
+    detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -88,3 +112,30 @@ class InstallationSuspension(db.Model):
     cause: Mapped[str] = mapped_column(String(255))
     suspended_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InstallationPlanChange(db.Model):
+    """The installation-level plan from `effective_at` on (one row at install, one per change).
+
+    Like `ResourcePlanChange`: an invoice may only bill a plan for the time it was active.
+    """
+
+    __tablename__ = "installation_plan_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"), index=True)
+    billing_plan_id: Mapped[str] = mapped_column(String(128))
+    previous_plan_id: Mapped[str | None] = mapped_column(String(128))
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Finalization(db.Model):
+    """How the billing of an uninstalled installation was closed (§7.14), and why."""
+
+    __tablename__ = "installation_finalizations"
+
+    installation_id: Mapped[str] = mapped_column(ForeignKey("installations.id"), primary_key=True)
+    # finalized (V16 accepted) | forced (V16 with invoices still unsent) | closed_by_vercel
+    outcome: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    finalized_at: Mapped[datetime] = mapped_column(UTCDateTime())

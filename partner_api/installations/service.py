@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from partner_api.billing.models import InstallationSuspension
+from partner_api.billing.finalization import schedule_finalization
+from partner_api.billing.models import InstallationPlanChange, InstallationSuspension
 from partner_api.catalog import Catalog
 from partner_api.catalog.model import Plan, is_billable
 from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -37,6 +38,18 @@ def find_live(installation_id: str) -> Installation:
     return installation
 
 
+def _record_plan(installation: Installation, previous_plan_id: str | None) -> None:
+    """Plan history: invoices bill a plan only for the time it was active."""
+    db.session.add(
+        InstallationPlanChange(
+            installation_id=installation.id,
+            billing_plan_id=installation.billing_plan_id,
+            previous_plan_id=previous_plan_id,
+            effective_at=installation.updated_at,
+        )
+    )
+
+
 def upsert(request: UpsertRequest, catalog: Catalog) -> Installation:
     """Create the installation or refresh it: credentials, account, scopes and policies."""
     now = utcnow()
@@ -46,7 +59,8 @@ def upsert(request: UpsertRequest, catalog: Catalog) -> Installation:
             "This installation was uninstalled; a reinstall comes with a new installation id.",
             code="installation_deleted",
         )
-    if installation is None:
+    created = installation is None
+    if created:
         default_plan = catalog.default_installation_plan
         installation = Installation(
             id=request.installation_id,
@@ -64,6 +78,9 @@ def upsert(request: UpsertRequest, catalog: Catalog) -> Installation:
         installation.account = request.account
     installation.updated_at = now
     db.session.flush()
+    if created and installation.billing_plan_id is not None:
+        _record_plan(installation, None)
+        db.session.flush()
     return installation
 
 
@@ -83,8 +100,11 @@ def change_plan(installation_id: str, plan_id: str | None, catalog: Catalog) -> 
         )
     if plan.get("disabled"):
         raise Conflict(f"Billing plan {plan_id!r} cannot be selected now.", code="plan_disabled")
+    previous_plan_id = installation.billing_plan_id
     installation.billing_plan_id = plan_id
     installation.updated_at = utcnow()
+    if plan_id != previous_plan_id:
+        _record_plan(installation, previous_plan_id)
     db.session.flush()
     return installation
 
@@ -117,7 +137,9 @@ def uninstall(
     if cascade is not False:
         for resource in resources:
             deletion.retire(resource)
-    if not billable:
+    if billable:
+        schedule_finalization(installation.id)
+    else:
         installation.finalized_at = now
     db.session.flush()
     return not billable

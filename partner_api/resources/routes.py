@@ -97,7 +97,7 @@ class ResourceView(MethodView):
     @blp.alt_response(404, description="Unknown or deleted resource")
     def get(self, installation_id: str, resource_id: str):
         """Get Resource (without secrets)."""
-        return resource_body(service.find(installation_id, resource_id))
+        return resource_body(service.find(installation_id, resource_id, with_state=False))
 
     @auth_policy("user", "system", mutation=True)
     @blp.arguments(UpdateResourceSchema)

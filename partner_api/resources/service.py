@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from partner_api.billing.plans import product_plans
 from partner_api.catalog import Catalog, Product
@@ -20,6 +21,7 @@ from partner_api.catalog.metadata import metadata_errors
 from partner_api.catalog.model import Plan
 from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from partner_api.extensions import db
+from partner_api.installations.models import Installation
 from partner_api.installations.service import find_live
 from partner_api.jobs import enqueue
 from partner_api.resources import secrets
@@ -80,19 +82,33 @@ def _record_plan(resource: Resource, previous_plan_id: str | None) -> None:
     )
 
 
-def _live_resource(installation_id: str, resource_id: str) -> Resource | None:
-    """The live resource of a live installation (404 for the installation), if any."""
-    find_live(installation_id)
-    resource = db.session.get(Resource, resource_id)
-    if resource is None or resource.installation_id != installation_id or resource.is_deleted:
-        return None
-    return resource
+def _live_resource(
+    installation_id: str, resource_id: str, *, with_state: bool = True
+) -> Resource | None:
+    """The live resource of a live installation, if any, in one query.
+
+    Without `with_state` the provider state is not loaded (nor decrypted): reads never use it.
+    """
+    query = (
+        select(Resource)
+        .join(Installation, Installation.id == Resource.installation_id)
+        .where(
+            Resource.id == resource_id,
+            Resource.installation_id == installation_id,
+            Resource.deleted_at.is_(None),
+            Installation.deleted_at.is_(None),
+        )
+    )
+    if not with_state:
+        query = query.options(defer(Resource.provider_state))
+    return db.session.scalar(query)
 
 
-def find(installation_id: str, resource_id: str) -> Resource:
-    """A live resource of a live installation, or 404."""
-    resource = _live_resource(installation_id, resource_id)
+def find(installation_id: str, resource_id: str, *, with_state: bool = True) -> Resource:
+    """A live resource of a live installation, or 404 (for the installation if it is gone)."""
+    resource = _live_resource(installation_id, resource_id, with_state=with_state)
     if resource is None:
+        find_live(installation_id)
         raise NotFound(f"Resource {resource_id} was not found.")
     return resource
 
@@ -192,15 +208,19 @@ def update(
 
 def delete(installation_id: str, resource_id: str) -> None:
     """Idempotent: an unknown or already deleted resource is fine."""
-    resource = _live_resource(installation_id, resource_id)
-    if resource is not None:
-        retire(resource)
+    resource = _live_resource(installation_id, resource_id, with_state=False)
+    if resource is None:
+        find_live(installation_id)  # 404 if the installation itself is gone
+        return
+    retire(resource)
 
 
 def list_resources(installation_id: str, ids: Sequence[str] | None = None) -> list[Resource]:
     find_live(installation_id)
-    query = select(Resource).where(
-        Resource.installation_id == installation_id, Resource.deleted_at.is_(None)
+    query = (
+        select(Resource)
+        .where(Resource.installation_id == installation_id, Resource.deleted_at.is_(None))
+        .options(defer(Resource.provider_state))
     )
     if ids:
         query = query.where(Resource.id.in_(ids))
@@ -217,5 +237,5 @@ def run_repl(installation_id: str, resource_id: str, command: str, read_only: bo
 def resource_plans(
     installation_id: str, resource_id: str, metadata: Mapping[str, Any], catalog: Catalog
 ) -> list[Plan]:
-    resource = find(installation_id, resource_id)
+    resource = find(installation_id, resource_id, with_state=False)
     return product_plans(catalog, resource.product_slug, metadata)

@@ -4,7 +4,8 @@ Nothing is ever deleted here: Vercel asks for at least 15 days after `overdue` b
 destructive step, and that step is the partner's decision, not this server's.
 
 `WEBHOOK_OVERDUE_POLICY`: `notify` shows the notification only; `suspend` also records a
-suspension of the installation (`installations.service.is_suspended`).
+suspension of the installation (`installations.service.is_suspended`) and tells Vercel
+(V1 `status: "suspended"` with the notification); paying lifts it and sends `resumed`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from partner_api.billing.models import Invoice
 from partner_api.installations import service as installations
 from partner_api.installations.models import Installation
 from partner_api.timeutil import utcnow
+from partner_api.vercel.jobs import push_installation_update
+from partner_api.vercel.models import InstallationUpdate, Notification
 
 NOTIFY = "notify"
 SUSPEND = "suspend"
@@ -56,6 +59,14 @@ def _notify(installation: Installation, notice: dict[str, Any] | None) -> None:
     installation.updated_at = utcnow()
 
 
+def _push_status(installation: Installation, status: str) -> None:
+    notice = installation.notification
+    update = InstallationUpdate(
+        status=status, notification=Notification.from_json(notice) if notice else None
+    )
+    push_installation_update(installation.id, update)
+
+
 def payment_failed(installation: Installation, invoice: Invoice) -> None:
     _notify(installation, _payment_failed_notice(invoice))
 
@@ -64,6 +75,7 @@ def overdue(installation: Installation, invoice: Invoice, policy: str) -> None:
     if policy == SUSPEND:
         installations.suspend(installation, cause=_cause(invoice))
         _notify(installation, _suspended_notice(invoice))
+        _push_status(installation, "suspended")
     else:
         _notify(installation, _overdue_notice(invoice))
 
@@ -73,6 +85,7 @@ def settled(installation: Installation, invoice: Invoice) -> None:
 
     A notification that something else set since is left alone.
     """
+    was_suspended = installations.is_suspended(installation.id)
     installations.resume(installation, cause=_cause(invoice))
     ours = (
         _payment_failed_notice(invoice),
@@ -81,3 +94,5 @@ def settled(installation: Installation, invoice: Invoice) -> None:
     )
     if installation.notification in ours:
         _notify(installation, None)
+    if was_suspended and not installations.is_suspended(installation.id):
+        _push_status(installation, "resumed")

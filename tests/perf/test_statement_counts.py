@@ -74,15 +74,15 @@ BUDGETS = {
     "get installation": 1,
     "installation plans": 1,
     "product plans": 0,
-    "get resource": 2,
-    "resource plans": 2,
+    "get resource": 1,
+    "resource plans": 1,
     "list resources": 2,
     "upsert installation": 4,
     "update installation": 5,
     "provision resource": 7,
-    "update resource": 6,
-    "rotate secrets": 9,
-    "delete resource": 9,
+    "update resource": 5,
+    "rotate secrets": 8,
+    "delete resource": 8,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from partner_api.billing.models import Invoice
+from partner_api.billing.models import Invoice, progress
 from partner_api.extensions import db
 from partner_api.schemas import MONEY_PATTERN
 from partner_api.timeutil import utcnow
@@ -36,21 +36,6 @@ STATE_OF_EVENT = {
     OVERDUE: "overdue",
     REFUNDED: "refunded",
 }
-
-# How far along an invoice is. States Vercel may add later rank with the earliest ones.
-PROGRESS = {
-    "draft": 0,
-    "pending": 0,
-    "scheduled": 0,
-    "invoiced": 1,
-    "issued": 1,
-    "notpaid": 2,
-    "overdue": 3,
-    "paid": 4,
-    "refund_requested": 5,
-    "refunded": 6,
-}
-
 
 @dataclass(frozen=True)
 class InvoiceReport:
@@ -170,7 +155,7 @@ def invoice_event(event: Event) -> str | None:
     _record_facts(invoice, report, fill_only=stale)
     _record_timestamps(invoice, event, state)
     invoice.updated_at = utcnow()
-    behind = PROGRESS[state] < PROGRESS.get(invoice.state, 0)
+    behind = progress(state) < progress(invoice.state)
     if not (stale or behind):
         invoice.state = state
         invoice.reported_at = event.occurred_at
