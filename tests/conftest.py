@@ -99,14 +99,21 @@ def _empty_tables() -> None:
             connection.execute(table.delete())
 
 
-@pytest.fixture
-def app(app_settings, migrated):
-    app = create_app(app_settings)
+@contextmanager
+def running_app(settings: dict[str, Any]) -> Iterator[Any]:
+    """An app on the migrated test database, inside its app context; emptied afterwards."""
+    app = create_app(settings)
     with app.app_context():
         yield app
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_settings, migrated):
+    with running_app(app_settings) as app:
+        yield app
 
 
 @pytest.fixture
