@@ -90,6 +90,7 @@ def register_models() -> None:
     from partner_api.installations import models as _installations  # noqa: F401
     from partner_api.jobs import models as _jobs  # noqa: F401
     from partner_api.resources import models as _resources  # noqa: F401
+    from partner_api.transfers import models as _transfers  # noqa: F401
     from partner_api.webhooks import models as _webhooks  # noqa: F401
 
 
@@ -105,10 +106,11 @@ def register_blueprints(app: Flask) -> None:
     from partner_api.installations.routes import blp as installations
     from partner_api.resources import jobs as _resource_jobs  # noqa: F401 - registers handlers
     from partner_api.resources.routes import blp as resources
+    from partner_api.transfers.routes import blp as transfers
 
     app.register_blueprint(health.blueprint)
     webhooks.init_app(app)
     sso.init_app(app)
     api = PartnerApi(app)
-    for blueprint in (installations, resources, plans, purchases):
+    for blueprint in (installations, resources, plans, purchases, transfers):
         api.register_blueprint(blueprint)

@@ -17,6 +17,7 @@ from partner_api.auth.jwks import JwksCache
 from partner_api.auth.policy import Binding, Policy, policy_of
 from partner_api.auth.verify import AuthenticationError, TokenVerifier
 from partner_api.errors import Forbidden, Unauthorized
+from partner_api.transfers.lookup import source_installation
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,37 @@ def _current_policy() -> Policy:
     return policy
 
 
+def _mismatch() -> Forbidden:
+    return Forbidden("The token was issued for another installation.", code="installation_mismatch")
+
+
+def _check_target_binding(claims: Claims, target_installation: str | None) -> None:
+    """Transfer verify/accept name the claim's *target* in the path (§3.4.16, §7.1).
+
+    Vercel's token may carry the target or the claim's source; a token of any other
+    installation is refused. A system token may carry no installation at all (§2.1.3):
+    nothing to compare then, so it is logged and let through.
+    """
+    token_installation = claims.installation_id
+    if token_installation == target_installation:
+        return
+    if token_installation is None:
+        log.info("transfer call to target %s: the token names no installation", target_installation)
+        return
+    claim_id = (request.view_args or {}).get("provider_claim_id", "")
+    if token_installation != source_installation(claim_id):
+        raise _mismatch()
+    log.info("transfer call to target %s made with the source's token", target_installation)
+
+
 def _check_binding(policy: Policy, claims: Claims) -> None:
     if policy.binding is Binding.NONE:
         return
     path_installation = (request.view_args or {}).get("installation_id")
     if policy.binding is Binding.TARGET:
-        if claims.installation_id not in (None, path_installation):
-            log.info("transfer call for a target other than the token's installation")
-        return
-    if claims.installation_id != path_installation:
-        raise Forbidden(
-            "The token was issued for another installation.", code="installation_mismatch"
-        )
+        _check_target_binding(claims, path_installation)
+    elif claims.installation_id != path_installation:
+        raise _mismatch()
 
 
 def authenticate() -> None:
