@@ -86,6 +86,7 @@ def register_models() -> None:
     from partner_api.billing import models as _billing  # noqa: F401
     from partner_api.billing import usage_models as _usage  # noqa: F401
     from partner_api.idempotency import models as _idempotency  # noqa: F401
+    from partner_api.installations import credential_models as _credentials  # noqa: F401
     from partner_api.installations import member_models as _members  # noqa: F401
     from partner_api.installations import models as _installations  # noqa: F401
     from partner_api.jobs import models as _jobs  # noqa: F401
@@ -96,7 +97,11 @@ def register_models() -> None:
 
 def register_job_handlers() -> None:
     """Import the modules whose `@job_handler` functions the worker runs."""
+    from partner_api.billing import finalization as _finalization  # noqa: F401
+    from partner_api.billing import invoicing as _invoicing  # noqa: F401
+    from partner_api.billing import refunds as _refunds  # noqa: F401
     from partner_api.billing import submission as _billing  # noqa: F401
+    from partner_api.installations import credentials as _credentials  # noqa: F401
     from partner_api.vercel import jobs as _vercel  # noqa: F401
 
 
