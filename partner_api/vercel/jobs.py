@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
@@ -40,8 +40,6 @@ from partner_api.vercel.models import (
 )
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 CREATE_EVENT = "vercel.create_event"
 UPDATE_RESOURCE_SECRETS = "vercel.update_resource_secrets"
@@ -62,19 +60,16 @@ def _gone(installation: Installation, error: VercelApiError) -> bool:
     return error.status == 410 or (error.gone and installation.is_deleted)
 
 
-def _call_vercel(installation_id: str, what: str, call: Callable[[VercelClient], T]) -> T | None:
-    """`call` with the installation's client; None when nobody is left to deliver to.
-
-    For job handlers: a gone installation ends the job quietly, a rejected request kills
-    it, any other failure raises so the queue retries.
-    """
+def _call_vercel(installation_id: str, what: str, call: Callable[[VercelClient], None]) -> None:
+    """Run `call` with the installation's client, for a job handler: a gone installation
+    ends the job quietly, a rejected request kills it, any other failure raises (retry)."""
     installation = db.session.get(Installation, installation_id)
     if installation is None or installation.finalized_at is not None:
         # Its token stopped working at finalization (§7.14): nothing can be delivered.
         log.warning("dropped %s: installation %s is finalized or unknown", what, installation_id)
-        return None
+        return
     try:
-        return call(client_for(installation_id))
+        call(client_for(installation_id))
     except VercelApiError as error:
         if _gone(installation, error):
             log.warning(
@@ -83,7 +78,7 @@ def _call_vercel(installation_id: str, what: str, call: Callable[[VercelClient],
                 error.status,
                 installation_id,
             )
-            return None
+            return
         if error.rejected:
             raise PermanentFailure(str(error)) from error
         raise
