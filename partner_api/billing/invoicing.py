@@ -50,7 +50,6 @@ SKIPPED = "skipped"
 REJECTED = "rejected"
 INVOICED = "invoiced"
 
-
 EXTERNAL_ID_PREFIX = "inv_"
 
 
@@ -63,7 +62,7 @@ def external_id(installation_id: str, period: BillingPeriod) -> str:
     return EXTERNAL_ID_PREFIX + installation_id + _external_id_suffix(period)
 
 
-def find(installation_id: str, period: BillingPeriod) -> Invoice | None:
+def _find(installation_id: str, period: BillingPeriod) -> Invoice | None:
     return db.session.scalar(
         select(Invoice).where(
             Invoice.installation_id == installation_id,
@@ -87,7 +86,7 @@ def invoice_period(
 
     An installation uninstalled within `period` gets its final invoice (`final: true`).
     """
-    invoice = find(installation.id, period)
+    invoice = _find(installation.id, period)
     if invoice is not None:
         return invoice
     items = charges.line_items(installation, period, catalog)
@@ -113,12 +112,9 @@ def invoice_period(
     db.session.add(invoice)
     db.session.flush()
     if not skipped:
-        enqueue_submission(invoice)
+        key = f"{SUBMIT_INVOICE}:{invoice.id}"
+        enqueue(SUBMIT_INVOICE, {"invoice": invoice.id}, dedupe_key=key)
     return invoice
-
-
-def enqueue_submission(invoice: Invoice) -> None:
-    enqueue(SUBMIT_INVOICE, {"invoice": invoice.id}, dedupe_key=f"{SUBMIT_INVOICE}:{invoice.id}")
 
 
 def unsent(installation_id: str) -> list[Invoice]:
@@ -132,7 +128,7 @@ def unsent(installation_id: str) -> list[Invoice]:
     )
 
 
-def submission(invoice: Invoice) -> InvoiceSubmission:
+def _submission(invoice: Invoice) -> InvoiceSubmission:
     """V12's body, rebuilt from the stored invoice: every attempt sends the same."""
     return InvoiceSubmission(
         invoice_date=invoice.invoice_date,
@@ -149,7 +145,7 @@ def _advance(invoice: Invoice, state: str) -> None:
     invoice.updated_at = utcnow()
 
 
-def record_remote(invoice: Invoice, remote: replies.Invoice) -> None:
+def _record_remote(invoice: Invoice, remote: replies.Invoice) -> None:
     """Take in what Get Invoice (V13) says, never moving the state backwards."""
     _advance(invoice, remote.state)
     invoice.total = remote.total
@@ -171,7 +167,7 @@ def _accepted(invoice: Invoice, reply: replies.SubmittedInvoice) -> None:
 
 def _submit(client: VercelClient, invoice: Invoice) -> None:
     try:
-        reply = client.submit_invoice(invoice.installation_id, submission(invoice))
+        reply = client.submit_invoice(invoice.installation_id, _submission(invoice))
     except VercelApiError as error:
         if error.status == 409:
             # Vercel has an invoice with this external id: ours, from an attempt whose
@@ -209,7 +205,7 @@ def submit_invoice(payload: dict[str, Any]) -> None:
         call_vercel(
             installation.id,
             f"invoice {invoice.invoice_id}",
-            lambda client: record_remote(
+            lambda client: _record_remote(
                 invoice, client.get_invoice(installation.id, invoice.invoice_id)
             ),
         )
