@@ -4,8 +4,9 @@ The server owns HTTP, auth, persistence, idempotency, billing and the Vercel cli
 provider only talks to the provisioned system. Every method gets a `ResourceContext` (what
 the server knows of the resource, including the provider's own `state`) and returns plain
 values. `state` is a private, writable copy: whatever the provider leaves in it is saved
-with the resource in the same transaction (except after a read-only REPL call). A provider raises `ProviderError` for a failure the user can act on (shown in the
-contract's envelope), anything else is a server error.
+with the resource in the same transaction (except after a read-only REPL call). A provider
+raises `ProviderError` for a failure the user can act on (shown in the contract's
+envelope); anything else is a server error.
 """
 
 from __future__ import annotations
