@@ -6,10 +6,10 @@ those installations by id, a batch at a time, and enqueues one `billing.submit_i
 job each (deduplicated per installation and hour); that job reads the usage, builds the
 bodies and calls Vercel with the installation's token.
 
-Line items bill each subscription plan in use (the installation's and each resource's) at
-its flat price per period (`pricing.period_price`), not prorated: `start`/`end` only show
-when a resource was created or deleted inside the period. Prepayment plans have no line
-items; their usage is drawn from the balances reported alongside.
+The line items are those the period's invoice will have (`charges.line_items`): each
+subscription plan for its share of the period, counted to the period's end, so the preview
+Vercel shows is the invoice to come. Free and prepayment plans have no items; prepaid usage
+is drawn from the balances reported alongside.
 """
 
 from __future__ import annotations
@@ -22,16 +22,13 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from partner_api.billing import balances, usage
+from partner_api.billing import balances, charges, usage
 from partner_api.billing.periods import BillingPeriod, day_of, end_of_day, period_containing
-from partner_api.billing.pricing import period_price, resource_plan
 from partner_api.catalog import Catalog, current_catalog
-from partner_api.catalog.model import Plan
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from partner_api.jobs import PermanentFailure, enqueue, job_handler
 from partner_api.jobs.schedule import periodic
-from partner_api.resources.models import Resource
 from partner_api.timeutil import isoformat, utcnow
 from partner_api.vercel import models as wire
 from partner_api.vercel.client import VercelClient
@@ -81,62 +78,6 @@ def installation_ids(period: BillingPeriod) -> Iterator[list[str]]:
         after = batch[-1]
 
 
-def _line_item(
-    plan: Plan, name: str, details: str, resource: Resource | None, period: BillingPeriod
-) -> wire.LineItem:
-    price = period_price(plan)
-    start = end = None
-    if resource is not None:
-        start = resource.created_at if resource.created_at > period.start else None
-        deleted = resource.deleted_at
-        end = deleted if deleted is not None and deleted < period.end else None
-    return wire.LineItem(
-        billing_plan_id=plan["id"],
-        resource_id=resource.id if resource else None,
-        name=name,
-        details=details,
-        price=price,
-        quantity=1,
-        units="month",
-        total=price,
-        start=start,
-        end=end,
-    )
-
-
-def _resources_in(installation_id: str, period: BillingPeriod) -> list[Resource]:
-    """The installation's resources that existed at some point of `period`."""
-    return list(
-        db.session.scalars(
-            select(Resource)
-            .where(
-                Resource.installation_id == installation_id,
-                Resource.created_at < period.end,
-                or_(Resource.deleted_at.is_(None), Resource.deleted_at >= period.start),
-            )
-            .order_by(Resource.created_at, Resource.id)
-        )
-    )
-
-
-def line_items(
-    installation: Installation, period: BillingPeriod, catalog: Catalog
-) -> list[wire.LineItem]:
-    """The installation's subscription plan first, then its resources' subscription plans."""
-    items = []
-    plan = catalog.installation_plan(installation.billing_plan_id)
-    if plan is not None and plan["type"] == "subscription":
-        items.append(_line_item(plan, plan["name"], "Installation plan", None, period))
-    for resource in _resources_in(installation.id, period):
-        plan = resource_plan(resource, catalog)
-        if plan is None or plan["type"] != "subscription":
-            continue
-        product = catalog.product(resource.product_slug)
-        name = f"{product.name} {plan['name']}"
-        items.append(_line_item(plan, name, resource.name, resource, period))
-    return items
-
-
 def prepare(installation: Installation, now: datetime, catalog: Catalog) -> Submission:
     """Read the usage (stored and drawn down in the session), then build both bodies."""
     period = period_containing(now)
@@ -145,7 +86,7 @@ def prepare(installation: Installation, now: datetime, catalog: Catalog) -> Subm
         timestamp=now,
         eod=end_of_day(now),
         period=period.to_wire(),
-        items=line_items(installation, period, catalog),
+        items=charges.line_items(installation, period, catalog),
         usage=usage.readings(installation.id, day_of(now)),
     )
     reported = None

@@ -18,6 +18,7 @@ from partner_api.jobs.queue import run_due
 from partner_api.resources.models import Resource
 from tests.billing.usage_support import (
     backdate,
+    backdate_installation_plan,
     metered,
     provision,
     queries,
@@ -70,8 +71,10 @@ def set_installation_plan(client, vercel, plan: str) -> None:
 
 @pytest.fixture
 def billed(client, vercel, installed, monkeypatch) -> dict[str, str]:
-    """An installation on the Team plan with a Pro, a free and a prepaid resource."""
+    """An installation on the Team plan since February, with a Pro, a free and a prepaid
+    resource made then."""
     set_installation_plan(client, vercel, "team")
+    backdate_installation_plan(FEBRUARY)
     resources = {
         "pro": provision(client, vercel, "demo-pro", name="pro-store"),
         "free": provision(client, vercel, "demo-free", name="free-store"),
@@ -128,8 +131,7 @@ def test_the_hourly_job_sends_billing_data_and_balances(billed, vercel_api, monk
                 "items": [
                     item("team", "Team", "Installation plan", "25.00"),
                     item("demo-pro", "Demo Store Pro", "pro-store", "20.00", billed["pro"]),
-                    item("demo-free", "Demo Store Hobby", "free-store", "0.00", billed["free"]),
-                ]
+                ]  # the free and the prepaid resource bill nothing
             },
             "usage": usage,
         }
@@ -174,10 +176,7 @@ def test_without_prepayment_no_balances_are_sent(
 
     (body,) = bodies(vercel_api, BILLING)
     assert body["usage"] == []
-    assert body["billing"]["items"] == [
-        item("starter", "Starter", "Installation plan", "0.00"),  # the free default plan
-        item("demo-pro", "Demo Store Pro", "store", "20.00", pro),
-    ]
+    assert body["billing"]["items"] == [item("demo-pro", "Demo Store Pro", "store", "20.00", pro)]
     assert len(vercel_api.calls) == 1
 
 
@@ -252,12 +251,21 @@ def test_resources_created_or_deleted_in_the_period_show_when(
 
     run_submissions(NOW)
 
-    items = bodies(vercel_api, BILLING)[0]["billing"]["items"]
-    by_resource = {entry.get("resourceId"): entry for entry in items}
-    assert by_resource[old]["end"] == "2026-03-12T00:00:00.000Z"
-    assert "start" not in by_resource[old]
-    assert by_resource[new]["start"] == "2026-03-10T08:00:00.000Z"
-    assert "end" not in by_resource[new]
+    # Each is billed for its share of March: 11 of 31 days, and 520 of 744 hours.
+    assert bodies(vercel_api, BILLING)[0]["billing"]["items"] == [
+        {
+            **item("demo-pro", "Demo Store Pro", "old", "20.00", old),
+            "end": "2026-03-12T00:00:00.000Z",
+            "quantity": 0.3548,
+            "total": "7.10",
+        },
+        {
+            **item("demo-pro", "Demo Store Pro", "new", "20.00", new),
+            "start": "2026-03-10T08:00:00.000Z",
+            "quantity": 0.6989,
+            "total": "13.98",
+        },
+    ]
 
 
 def uninstall_at(moment: datetime) -> None:
@@ -277,15 +285,10 @@ def test_an_uninstalled_installation_is_billed_until_its_period_ends(
 
     run_submissions(NOW)
     (body,) = bodies(vercel_api, BILLING)
-    assert [entry.get("resourceId") for entry in body["billing"]["items"]] == [
-        None,
-        billed["pro"],
-        billed["free"],
-    ]
-    assert body["usage"] == []  # deleted resources are no longer measured
     deleted = "2026-03-14T00:00:00.000Z"
-    ends = {entry.get("resourceId"): entry.get("end") for entry in body["billing"]["items"]}
-    assert ends == {None: None, billed["pro"]: deleted, billed["free"]: deleted}
+    ends = [(entry.get("resourceId"), entry["end"]) for entry in body["billing"]["items"]]
+    assert ends == [(None, deleted), (billed["pro"], deleted)]
+    assert body["usage"] == []  # deleted resources are no longer measured
 
     april = datetime(2026, 4, 1, 1, tzinfo=UTC)
     at(monkeypatch, april)

@@ -12,7 +12,14 @@ from sqlalchemy import insert
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from partner_api.timeutil import utcnow
-from tests.billing.usage_support import metered, provision, queries, set_balance, usage_rows
+from tests.billing.usage_support import (
+    backdate,
+    metered,
+    provision,
+    queries,
+    set_balance,
+    usage_rows,
+)
 from tests.conftest import INSTALLATION_ID
 from tests.dbstate import snapshot
 
@@ -57,7 +64,7 @@ def test_submit_one_installation_sends_and_shows_the_bodies(
     assert result.exit_code == 0, result.output
     first, _, shown = result.output.partition("\n")
     assert first == (
-        f"{INSTALLATION_ID}: sent 1 items totalling 0.00, 1 usage readings, 1 balances (0 cents)"
+        f"{INSTALLATION_ID}: sent 0 items totalling 0.00, 1 usage readings, 1 balances (0 cents)"
     )
     bodies = json.loads(shown)
     assert bodies["billing"] == sent
@@ -68,6 +75,7 @@ def test_submit_one_installation_sends_and_shows_the_bodies(
 
 def test_a_dry_run_sends_and_stores_nothing(runner, client, vercel, installed, monkeypatch):
     store = provision(client, vercel, "demo-pro")
+    backdate(store, utcnow() - timedelta(days=62))  # on its plan for the whole period
     metered(monkeypatch, {store: [queries(42)]})
     before = snapshot()
     with responses.RequestsMock() as mock:  # any call to Vercel would fail
@@ -77,7 +85,7 @@ def test_a_dry_run_sends_and_stores_nothing(runner, client, vercel, installed, m
         assert len(mock.calls) == 0
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"{INSTALLATION_ID}: would send 2 items totalling 20.00")
+    assert result.output.startswith(f"{INSTALLATION_ID}: would send 1 items totalling 20.00")
     assert '"periodValue": 42' in result.output
     assert snapshot() == before
 

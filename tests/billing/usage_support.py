@@ -8,14 +8,15 @@ from datetime import datetime
 from importlib import resources as package_files
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from partner_api.billing.models import InstallationPlanChange
 from partner_api.billing.usage_models import Balance, UsageRecord
 from partner_api.catalog import load_catalog
 from partner_api.extensions import db
 from partner_api.providers.base import UsageReading
 from partner_api.providers.demo import DemoProvider
-from partner_api.resources.models import Resource
+from partner_api.resources.models import Resource, ResourcePlanChange
 from partner_api.timeutil import utcnow
 from tests.conftest import INSTALLATION_ID
 
@@ -39,7 +40,19 @@ def provision(client, vercel, plan: str, name: str = "store", **metadata: Any) -
 
 
 def backdate(resource_id: str, created_at: datetime) -> None:
+    """The resource was created, on the plan it has, at `created_at`."""
     db.session.get(Resource, resource_id).created_at = created_at
+    db.session.execute(
+        update(ResourcePlanChange)
+        .where(ResourcePlanChange.resource_id == resource_id)
+        .values(effective_at=created_at)
+    )
+    db.session.commit()
+
+
+def backdate_installation_plan(effective_at: datetime) -> None:
+    """The installation has been on its current plan since `effective_at`."""
+    db.session.execute(update(InstallationPlanChange).values(effective_at=effective_at))
     db.session.commit()
 
 
