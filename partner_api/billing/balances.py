@@ -13,13 +13,13 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import ColumnElement, case, exists, or_, select, update
 
 from partner_api.billing.pricing import is_prepayment, resource_plan
-from partner_api.billing.rows import insert_new
 from partner_api.billing.usage_models import Balance
 from partner_api.catalog import Catalog
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from partner_api.resources.deletion import live_resources
 from partner_api.resources.models import Resource
+from partner_api.rows import insert_new
 from partner_api.timeutil import utcnow
 from partner_api.vercel import models as wire
 

@@ -17,13 +17,13 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from partner_api.billing import balances
-from partner_api.billing.rows import insert_new
 from partner_api.billing.usage_models import CreditedInvoice
 from partner_api.catalog import Catalog
 from partner_api.errors import ApiError, Conflict, Unprocessable
 from partner_api.extensions import db
 from partner_api.installations.service import find_live
 from partner_api.resources.models import Resource
+from partner_api.rows import insert_new
 from partner_api.timeutil import utcnow
 from partner_api.vercel import models as wire
 from partner_api.vercel.errors import VercelApiError, VercelError

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from partner_api.billing import balances
 from partner_api.billing.periods import BillingPeriod, day_of, period_containing
 from partner_api.billing.pricing import resource_plan, usage_unit_price
-from partner_api.billing.rows import insert_new
 from partner_api.billing.usage_models import UsageRecord
 from partner_api.catalog import Catalog
 from partner_api.extensions import db
@@ -26,6 +25,7 @@ from partner_api.providers.base import UsageReading
 from partner_api.resources.calls import context_of, provider_of
 from partner_api.resources.deletion import live_resources
 from partner_api.resources.models import Resource
+from partner_api.rows import insert_new
 from partner_api.vercel.models import Usage
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from partner_api.extensions import db
 from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
+from partner_api.rows import insert_new
 from partner_api.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -55,30 +55,25 @@ def enqueue(
 ) -> Job:
     """Add a job to the current transaction; with `dedupe_key`, at most one such job exists."""
     now = utcnow()
-    job = Job(
-        kind=kind,
-        payload=payload,
-        state=PENDING,
-        attempts=0,
-        max_attempts=max_attempts,
-        run_at=run_at or now,
-        dedupe_key=dedupe_key,
-        created_at=now,
-        updated_at=now,
-    )
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "state": PENDING,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "run_at": run_at or now,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+        "updated_at": now,
+    }
     if dedupe_key is None:
+        job = Job(**values)
         db.session.add(job)
         db.session.flush()
         return job
-    existing = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
-    try:
-        with db.session.begin_nested():
-            db.session.add(job)
-    except IntegrityError:
-        return db.session.scalars(select(Job).where(Job.dedupe_key == dedupe_key)).one()
-    return job
+    # The unique dedupe key decides a race; no savepoint (SQLite would commit it early).
+    insert_new(Job, **values)
+    return db.session.scalars(select(Job).where(Job.dedupe_key == dedupe_key)).one()
 
 
 def backoff(attempts: int) -> timedelta:

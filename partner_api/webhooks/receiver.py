@@ -11,11 +11,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from partner_api.errors import ApiError, FieldError, ValidationFailed
 from partner_api.extensions import db
 from partner_api.jobs import enqueue
+from partner_api.rows import insert_new
 from partner_api.timeutil import utcnow
 from partner_api.webhooks.models import WebhookEvent
 
@@ -66,24 +65,22 @@ def occurred_at(document: dict[str, Any]) -> datetime | None:
 def store(document: dict[str, Any]) -> bool:
     """Store the event and queue its handling; False if its id was seen before.
 
-    The insert runs in a savepoint: a concurrent delivery of the same id waits on the
-    primary key and then fails here, so exactly one of them queues the job.
+    The insert does nothing on a duplicate id: a concurrent delivery of the same id waits
+    on the primary key and then inserts nothing, so exactly one of them queues the job.
     """
     event_id = document["id"]
     if db.session.get(WebhookEvent, event_id) is not None:
         return False
-    event = WebhookEvent(
+    inserted = insert_new(
+        WebhookEvent,
         id=event_id,
         type=document["type"],
         occurred_at=occurred_at(document),
         body=document,
         received_at=utcnow(),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:
+    if not inserted:
         return False
     enqueue(HANDLE_JOB, {"event_id": event_id})
-    log.info("webhook event %s (%s) stored", event_id, event.type)
+    log.info("webhook event %s (%s) stored", event_id, document["type"])
     return True
