@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from partner_api.extensions import db
-from partner_api.jobs import enqueue, job_handler
+from partner_api.jobs import job_handler
 from partner_api.resources import rotation, secrets
 from partner_api.resources.calls import calling
 from partner_api.resources.deletion import DEPROVISION
@@ -13,9 +13,8 @@ from partner_api.resources.models import Resource, ResourceStatus
 from partner_api.resources.secrets import REVOKE_SECRETS
 from partner_api.resources.service import FINISH_PROVISIONING
 from partner_api.timeutil import utcnow
-
-# Handled in partner_api/vercel: Create Event (V4), after which Vercel re-reads the resource.
-CREATE_EVENT = "vercel.create_event"
+from partner_api.vercel.jobs import push_event
+from partner_api.vercel.models import ResourceUpdated
 
 
 class StillProvisioning(Exception):
@@ -33,16 +32,8 @@ def finish_provisioning(payload: dict[str, Any]) -> None:
         raise StillProvisioning(f"resource {resource.id} is still being provisioned")
     resource.status = status
     resource.updated_at = utcnow()
-    enqueue(
-        CREATE_EVENT,
-        {
-            "installation_id": resource.installation_id,
-            "event": {
-                "type": "resource.updated",
-                "productId": resource.product_slug,
-                "resourceId": resource.id,
-            },
-        },
+    push_event(
+        resource.installation_id, ResourceUpdated(resource.id, product_id=resource.product_slug)
     )
 
 

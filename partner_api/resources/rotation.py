@@ -72,11 +72,18 @@ def finish_rotation(resource_id: str, delay_hours: float, partial: bool) -> None
     with calling(resource) as (provider, context):
         credentials = provider.finish_rotation(context)
     rotated = _store(resource, credentials, partial, delay_hours)
+    push_secrets(resource.installation_id, resource.id, rotated, partial)
+
+
+def push_secrets(
+    installation_id: str, resource_id: str, rotated: list[secrets.ApiSecret], partial: bool
+) -> None:
+    """Have a job send the new secrets to Vercel (V10, Update Resource Secrets)."""
     enqueue(
         UPDATE_RESOURCE_SECRETS,
         {
-            "installation_id": resource.installation_id,
-            "resource_id": resource.id,
+            "installation_id": installation_id,
+            "resource_id": resource_id,
             "secrets": rotated,
             "partial": partial,
         },

@@ -5,7 +5,6 @@ Flushed, not committed: the view owns the transaction."""
 from __future__ import annotations
 
 from partner_api.errors import Forbidden
-from partner_api.jobs import enqueue
 from partner_api.resources import rotation as resource_rotation
 from partner_api.sso.session import DashboardUser
 
@@ -26,13 +25,7 @@ def rotate_secrets(user: DashboardUser, resource_id: str, delay_hours: float) ->
     )
     if outcome.secrets is None:
         return False
-    enqueue(
-        resource_rotation.UPDATE_RESOURCE_SECRETS,
-        {
-            "installation_id": user.installation_id,
-            "resource_id": resource_id,
-            "secrets": outcome.secrets,
-            "partial": outcome.partial,
-        },
+    resource_rotation.push_secrets(
+        user.installation_id, resource_id, outcome.secrets, outcome.partial
     )
     return True

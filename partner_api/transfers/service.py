@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from partner_api.errors import Conflict, NotFound, Unprocessable
 from partner_api.extensions import db
 from partner_api.installations.service import find_live
-from partner_api.jobs import enqueue
 from partner_api.resources.models import Resource
 from partner_api.timeutil import utcnow
 from partner_api.transfers.models import ClaimStatus, TransferClaim, VerifiedTarget
-from partner_api.vercel.jobs import CREATE_EVENT
+from partner_api.vercel.jobs import push_event
+from partner_api.vercel.models import ResourceUpdated
 from partner_api.webhooks.models import ProjectConnection
 
 
@@ -215,16 +215,8 @@ def _in_open_claims(
 
 def _announce(resource: Resource) -> None:
     """Tell Vercel (V4) the resource changed, on the installation that now owns it."""
-    enqueue(
-        CREATE_EVENT,
-        {
-            "installation_id": resource.installation_id,
-            "event": {
-                "type": "resource.updated",
-                "productId": resource.product_slug,
-                "resourceId": resource.id,
-            },
-        },
+    push_event(
+        resource.installation_id, ResourceUpdated(resource.id, product_id=resource.product_slug)
     )
 
 
