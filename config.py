@@ -88,9 +88,6 @@ class Config:
         """Fill in what a profile may default; production defaults nothing secret."""
         self.VERCEL_JWKS_URL = self.VERCEL_JWKS_URL or DEFAULT_JWKS_URL
 
-    def missing(self) -> list[str]:
-        return [name for name in self.REQUIRED if not getattr(self, name)]
-
     def problems(self) -> list[str]:
         """Settings that are set but unusable; each names its variable, never its value."""
         if self.LOG_LEVEL not in logging.getLevelNamesMapping():

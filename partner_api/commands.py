@@ -49,7 +49,7 @@ def dev_keys() -> None:
 @click.option("--ttl", default=3600, show_default=True, help="Seconds until it expires.")
 def dev_token(installation_id: str, kind: str, role: str, no_installation: bool, ttl: int) -> None:
     """Print a token signed with the local key, as Vercel would send it."""
-    key_path = _instance() / "dev-signing-key.json"
+    key_path = _instance() / devkeys.SIGNING_KEY_FILENAME
     if not key_path.exists():
         raise click.ClickException("no local signing key: run `flask --app wsgi dev keys` first")
     issuer = current_app.config["VERCEL_OIDC_ISSUER"]

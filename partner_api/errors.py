@@ -85,6 +85,13 @@ class Unprocessable(ApiError):
     code = "unprocessable_entity"
 
 
+class ServiceUnavailable(ApiError):
+    """Something we depend on (Vercel, the key set) does not answer; retrying later helps."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 # Documentation of the envelope for the OpenAPI document.
 class UserMessageSchema(ma.Schema):
     message = ma.fields.String()

@@ -12,16 +12,17 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request
 
+from partner_api.auth import devkeys
 from partner_api.auth.claims import Claims
 from partner_api.auth.jwks import JwksCache
 from partner_api.auth.policy import Binding, Policy, policy_of
 from partner_api.auth.verify import AuthenticationError, TokenVerifier
-from partner_api.errors import Forbidden, Unauthorized
+from partner_api.errors import Forbidden, ServiceUnavailable, Unauthorized
 from partner_api.transfers.lookup import source_installation
 
 log = logging.getLogger(__name__)
 
-DEV_JWKS_FILENAME = "dev-jwks.json"
+KEYS_UNAVAILABLE = "jwks_unavailable"
 
 
 def jwks_url(app: Flask) -> str:
@@ -29,7 +30,7 @@ def jwks_url(app: Flask) -> str:
     configured = app.config.get("VERCEL_JWKS_URL")
     if configured:
         return configured
-    return (Path(app.instance_path) / DEV_JWKS_FILENAME).resolve().as_uri()
+    return (Path(app.instance_path) / devkeys.JWKS_FILENAME).resolve().as_uri()
 
 
 def init_app(app: Flask) -> None:
@@ -110,6 +111,9 @@ def authenticate() -> None:
             require_account=policy.require_account,
         )
     except AuthenticationError as error:
+        if error.code == KEYS_UNAVAILABLE:
+            # Our problem, not the caller's: no key set was ever loaded.
+            raise ServiceUnavailable(error.message, code=error.code) from None
         raise Unauthorized(error.message, code=error.code) from None
     if claims.kind not in policy.kinds:
         raise Forbidden(

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from partner_api.billing import balances
 from partner_api.billing.usage_models import CreditedInvoice
 from partner_api.catalog import Catalog
-from partner_api.errors import ApiError, Conflict, Unprocessable
+from partner_api.errors import Conflict, ServiceUnavailable, Unprocessable
 from partner_api.extensions import db
 from partner_api.installations.service import find_live
 from partner_api.resources.models import Resource
@@ -33,8 +33,7 @@ from partner_api.vercel.replies import Invoice
 PAID = "paid"
 
 
-class VercelUnavailable(ApiError):
-    status = 503
+class VercelUnavailable(ServiceUnavailable):
     code = "vercel_unavailable"
 
 

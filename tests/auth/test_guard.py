@@ -18,7 +18,7 @@ from joserfc.jwk import RSAKey
 from partner_api import create_app
 from partner_api.auth import devkeys
 from partner_api.extensions import db
-from tests.conftest import CLIENT_ID, INSTALLATION_ID, ISSUER, upsert_body
+from tests.conftest import CLIENT_ID, INSTALLATION_ID, ISSUER, running_app, upsert_body
 from tests.dbstate import snapshot
 from tests.forgery import hs256_with_public_key, unsigned_token
 
@@ -332,3 +332,13 @@ def test_a_key_published_after_start_is_fetched_on_first_use(
     assert_refused(get(later), 401, "unknown_key")
     with rotating_app.app_context():
         db.engine.dispose()
+
+
+def test_an_unreachable_key_set_is_our_outage_not_the_callers_fault(
+    app_settings, migrated, vercel, tmp_path
+):
+    settings = {**app_settings, "VERCEL_JWKS_URL": (tmp_path / "missing.json").as_uri()}
+    with running_app(settings) as broken:
+        response = broken.test_client().get(URL, headers=vercel.system())
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "jwks_unavailable"
