@@ -68,6 +68,16 @@ def wait_until_up(base_url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"gunicorn did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+def run_worker(database_url: str, settings: dict[str, str]) -> str:
+    """Run the Procfile's worker until no job is due; returns what it printed."""
+    env = environment(database_url, free_port(), settings)
+    result = subprocess.run(
+        [*procfile()["worker"], "--burst"], env=env, cwd=ROOT, check=True,
+        capture_output=True, text=True, timeout=120,
+    )
+    return result.stdout
+
+
 @contextmanager
 def deployed(database_url: str, settings: dict[str, str], log: Path) -> Iterator[str]:
     """Run the release command, then serve the web command; yields the base URL."""
