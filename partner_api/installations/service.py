@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from partner_api.billing.finalization import schedule_finalization
 from partner_api.billing.models import InstallationPlanChange, InstallationSuspension
@@ -31,8 +32,13 @@ class UpsertRequest:
 
 
 def find_live(installation_id: str) -> Installation:
-    """The installation, or 404 if it never existed or was uninstalled."""
-    installation = db.session.get(Installation, installation_id)
+    """The installation, or 404 if it never existed or was uninstalled.
+
+    Its access token is loaded (and decrypted) only if the caller reads it: most never do.
+    """
+    installation = db.session.get(
+        Installation, installation_id, options=[defer(Installation.access_token)]
+    )
     if installation is None or installation.is_deleted:
         raise NotFound(f"Installation {installation_id} was not found.")
     return installation
