@@ -69,6 +69,18 @@ class BillingPlanSchema(ma.Schema):
     requiredPolicies = fields.List(fields.Nested(PolicySchema))
 
 
+class CatalogPlan(fields.Nested):
+    """A billing plan from the catalog, which holds its plans in their wire form (the loader
+    dumps each through `BillingPlanSchema` once, at start-up): answered as it is, instead of
+    being dumped again on every request. Documented as `BillingPlanSchema`."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(BillingPlanSchema, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
 class NotificationSchema(ma.Schema):
     level = fields.String(required=True, validate=validate.OneOf(["info", "warn", "error"]))
     title = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -77,11 +89,11 @@ class NotificationSchema(ma.Schema):
 
 
 class PlansSchema(ma.Schema):
-    plans = fields.List(fields.Nested(BillingPlanSchema), required=True)
+    plans = fields.List(CatalogPlan(), required=True)
 
 
 class PlanAndNotificationSchema(ma.Schema):
     """Get/Update Installation's answer: the installation plan and its notification."""
 
-    billingPlan = fields.Nested(BillingPlanSchema)
+    billingPlan = CatalogPlan()
     notification = fields.Nested(NotificationSchema, allow_none=True)

@@ -16,6 +16,7 @@ from marshmallow import fields, validate
 from partner_api.catalog.model import Catalog, Product
 from partner_api.schemas import BillingPlanSchema
 
+_WIRE_PLAN = BillingPlanSchema()
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="must be a lowercase slug")
 
 
@@ -85,6 +86,11 @@ def _check_plans(owner: str, plans: list[dict], scope: str, where: str) -> None:
             raise CatalogError(f"{where}: {owner}: plan {plan['id']!r} must have scope {scope!r}")
 
 
+def _wire_form(plans: list[dict]) -> tuple[dict, ...]:
+    """Plans as the API answers them, built once: responses send them without dumping again."""
+    return tuple(_WIRE_PLAN.dump(plan) for plan in plans)
+
+
 def load_catalog(path: str | None, *, settings: frozenset[str] = frozenset()) -> Catalog:
     """Load and check the catalog; `settings` names the configuration that is set.
 
@@ -109,13 +115,13 @@ def load_catalog(path: str | None, *, settings: frozenset[str] = frozenset()) ->
             name=entry["name"],
             provider=entry["provider"],
             metadata_schema=entry["metadataSchema"],
-            plans=tuple(entry["plans"]),
+            plans=_wire_form(entry["plans"]),
             requires=tuple(entry["requires"]),
         )
     _check_plans("installationPlans", data["installationPlans"], "installation", where)
     catalog = Catalog(
         products=products,
-        installation_plans=tuple(data["installationPlans"]),
+        installation_plans=_wire_form(data["installationPlans"]),
         default_installation_plan_id=data["defaultInstallationPlanId"],
     )
     if catalog.default_installation_plan_id and catalog.default_installation_plan is None:

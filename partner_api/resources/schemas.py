@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from partner_api.resources.models import ResourceStatus
-from partner_api.schemas import BillingPlanSchema, NotificationSchema, RequestSchema
+from partner_api.schemas import CatalogPlan, NotificationSchema, RequestSchema
 
 MAX_DELAY_HOURS = 720  # 30 days (§3.4.9)
 
@@ -71,7 +71,7 @@ class ResourceSchema(ma.Schema):
     name = fields.String(required=True)
     metadata = fields.Dict(required=True)
     status = fields.String(required=True, validate=validate.OneOf(list(ResourceStatus)))
-    billingPlan = fields.Nested(BillingPlanSchema)
+    billingPlan = CatalogPlan()
     notification = fields.Nested(NotificationSchema, allow_none=True)
     protocolSettings = fields.Dict()
 
