@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 import config as settings
-from partner_api import catalog, commands, crypto, errors, health, logs, sso, webhooks
+from partner_api import catalog, commands, crypto, errors, health, logs, nulchars, sso, webhooks
 from partner_api.auth import guard
 from partner_api.extensions import PartnerApi, db, migrate
 from partner_api.providers import registry
@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from partner_api.resources.routes import blp as resources
     from partner_api.transfers.routes import blp as transfers
 
+    nulchars.use_in_routes(app.url_map)
     app.register_blueprint(health.blueprint)
     webhooks.init_app(app)
     sso.init_app(app)

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+
+from partner_api import nulchars
 
 MONEY_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
 class RequestSchema(ma.Schema):
-    """Request bodies tolerate unknown fields: Vercel adds fields over time."""
+    """Request bodies and queries tolerate unknown fields: Vercel adds fields over time.
+
+    No string in them may hold a NUL character (see `partner_api.nulchars`).
+    """
 
     class Meta:
         unknown = ma.EXCLUDE
+
+    @ma.pre_load
+    def _refuse_nul_characters(self, data: Any, **kwargs: Any) -> Any:
+        found = list(nulchars.paths_with_nul(data))
+        if found:
+            raise ma.ValidationError(
+                {path or ma.exceptions.SCHEMA: [nulchars.MESSAGE] for path in found}
+            )
+        return data
 
 
 class MoneyString(fields.String):

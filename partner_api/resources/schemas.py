@@ -45,10 +45,7 @@ class ReplSchema(RequestSchema):
     readOnly = fields.Boolean(load_default=False)
 
 
-class ResourceListQuerySchema(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
+class ResourceListQuerySchema(RequestSchema):
     ids = fields.List(fields.String(), metadata={"description": "Only these resources"})
 
 
