@@ -163,6 +163,14 @@ def test_an_overlong_key_is_422(client, vercel):
     assert snapshot() == {name: [] for name in snapshot()}
 
 
+def test_a_key_with_a_nul_character_is_422(client, vercel):
+    """Postgres cannot store a NUL: such a key was a 500 there."""
+    response = client.put(URL, json=upsert_body(), headers=keyed(vercel.user(), "k\x00"))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "invalid_idempotency_key"
+    assert snapshot() == {name: [] for name in snapshot()}
+
+
 # --- scope --------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from partner_api import nulchars
 from partner_api.errors import Conflict, Unprocessable
 from partner_api.extensions import db
 from partner_api.idempotency.models import COMPLETED, IN_PROGRESS, IdempotencyRecord
@@ -123,6 +124,10 @@ def begin(call: Request, *, wait_seconds: float, lease_seconds: float) -> int | 
     """
     if len(call.key) > MAX_KEY_LENGTH:
         raise Unprocessable("Idempotency-Key is too long.", code="invalid_idempotency_key")
+    if nulchars.NUL in call.key:
+        raise Unprocessable(
+            "Idempotency-Key must not contain NUL characters.", code="invalid_idempotency_key"
+        )
     deadline = time.monotonic() + wait_seconds
     delay = 0.02
     while True:
