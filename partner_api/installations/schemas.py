@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from partner_api.installations.models import Installation
 from partner_api.schemas import RequestSchema
 
 
 class CredentialsSchema(RequestSchema):
     access_token = fields.String(required=True, validate=validate.Length(min=1))
-    token_type = fields.String(required=True, validate=validate.Length(min=1))
+    token_type = fields.String(
+        required=True, validate=validate.Length(min=1, max=Installation.token_type.type.length)
+    )
 
 
 class ContactSchema(RequestSchema):

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from tests.conftest import INSTALLATION_ID, upsert_body
+from tests.dbstate import snapshot
 
 URL = f"/v1/installations/{INSTALLATION_ID}"
 
@@ -72,6 +73,18 @@ def test_upsert_rejects_missing_credentials_with_fields(client, vercel):
     assert error["code"] == "validation_error"
     assert [f["key"] for f in error["fields"]] == ["credentials"]
     assert stored() is None
+
+
+def test_upsert_rejects_a_token_type_longer_than_its_column(client, vercel, installed):
+    """Postgres refused to store it: the refresh was a 500 there (SQLite stored it)."""
+    body = upsert_body()
+    body["credentials"]["token_type"] = "B" * 33
+    before = snapshot()
+    response = client.put(URL, json=body, headers=vercel.user())
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert [f["key"] for f in error["fields"]] == ["credentials.token_type"]
+    assert snapshot() == before
 
 
 def test_upsert_tolerates_unknown_fields(client, vercel):
