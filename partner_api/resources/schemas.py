@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from partner_api.resources.models import ResourceStatus
+from partner_api.resources.models import Resource, ResourceStatus
 from partner_api.schemas import CatalogPlan, NotificationSchema, RequestSchema
 
 MAX_DELAY_HOURS = 720  # 30 days (§3.4.9)
@@ -16,7 +16,9 @@ class ProvisionResourceSchema(RequestSchema):
     name = fields.String(required=True, validate=validate.Length(min=1))
     metadata = fields.Dict(keys=fields.String(), required=True)
     billingPlanId = fields.String(required=True, validate=validate.Length(min=1))
-    externalId = fields.String(allow_none=True)
+    externalId = fields.String(
+        allow_none=True, validate=validate.Length(max=Resource.external_id.type.length)
+    )
     protocolSettings = fields.Dict(keys=fields.String(), allow_none=True)
 
 

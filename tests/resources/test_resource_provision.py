@@ -101,6 +101,8 @@ def refused(response, status: int, code: str) -> dict:
         ),
         ({"productId": "demo", "metadata": {}}, ["billingPlanId", "name"]),
         (provision_body(name=""), ["name"]),
+        # Longer than its column: a 500 on Postgres, which refused to store it.
+        (provision_body(externalId="x" * 256), ["externalId"]),
     ],
 )
 def test_invalid_provision_is_400_with_fields_and_changes_nothing(
