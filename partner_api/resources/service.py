@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import defer
 
 from partner_api.billing.plans import product_plans
@@ -82,6 +82,24 @@ def _record_plan(resource: Resource, previous_plan_id: str | None) -> None:
     )
 
 
+def _live_resource_query(*, with_state: bool) -> Select:
+    query = (
+        select(Resource)
+        .join(Installation, Installation.id == Resource.installation_id)
+        .where(
+            Resource.id == bindparam("resource_id"),
+            Resource.installation_id == bindparam("installation_id"),
+            Resource.deleted_at.is_(None),
+            Installation.deleted_at.is_(None),
+        )
+    )
+    return query if with_state else query.options(defer(Resource.provider_state))
+
+
+# Built once: constructing the statement cost more than running it (profiled under gunicorn).
+_LIVE_RESOURCE = {state: _live_resource_query(with_state=state) for state in (True, False)}
+
+
 def _live_resource(
     installation_id: str, resource_id: str, *, with_state: bool = True
 ) -> Resource | None:
@@ -89,19 +107,10 @@ def _live_resource(
 
     Without `with_state` the provider state is not loaded (nor decrypted): reads never use it.
     """
-    query = (
-        select(Resource)
-        .join(Installation, Installation.id == Resource.installation_id)
-        .where(
-            Resource.id == resource_id,
-            Resource.installation_id == installation_id,
-            Resource.deleted_at.is_(None),
-            Installation.deleted_at.is_(None),
-        )
+    return db.session.scalar(
+        _LIVE_RESOURCE[with_state],
+        {"installation_id": installation_id, "resource_id": resource_id},
     )
-    if not with_state:
-        query = query.options(defer(Resource.provider_state))
-    return db.session.scalar(query)
 
 
 def find(installation_id: str, resource_id: str, *, with_state: bool = True) -> Resource:
