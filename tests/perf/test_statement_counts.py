@@ -82,7 +82,7 @@ BUDGETS = {
     "provision resource": 7,
     "update resource": 5,
     "rotate secrets": 8,
-    "delete resource": 8,
+    "delete resource": 6,
 }
 
 
