@@ -1,0 +1,117 @@
+"""What the load sends: one scenario per Partner API endpoint, a mix, and the ceiling.
+
+A scenario turns a random draw from the seeded data into a `Call` (method, path, auth kind,
+body). Tokens are added later (bench/tokens.py), one freshly signed token per call.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.seed import PRODUCT, Seeded
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    installation: str  # the token's; "" where no token is checked
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    draw: Callable[[random.Random, Seeded], Call]
+    authenticated: bool = True
+
+
+def _installation(rng: random.Random, seeded: Seeded) -> str:
+    return rng.choice(seeded.installations)
+
+
+def _resource(rng: random.Random, seeded: Seeded) -> tuple[str, str]:
+    installation = _installation(rng, seeded)
+    return installation, rng.choice(seeded.resources[installation])
+
+
+def get_installation(rng: random.Random, seeded: Seeded) -> Call:
+    installation = _installation(rng, seeded)
+    return Call("GET", f"/v1/installations/{installation}", installation)
+
+
+def installation_plans(rng: random.Random, seeded: Seeded) -> Call:
+    installation = _installation(rng, seeded)
+    return Call("GET", f"/v1/installations/{installation}/plans", installation)
+
+
+def product_plans(rng: random.Random, seeded: Seeded) -> Call:
+    return Call("GET", f"/v1/products/{PRODUCT}/plans", _installation(rng, seeded))
+
+
+def get_resource(rng: random.Random, seeded: Seeded) -> Call:
+    installation, resource = _resource(rng, seeded)
+    return Call("GET", f"/v1/installations/{installation}/resources/{resource}", installation)
+
+
+def resource_plans(rng: random.Random, seeded: Seeded) -> Call:
+    installation, resource = _resource(rng, seeded)
+    path = f"/v1/installations/{installation}/resources/{resource}/plans"
+    return Call("GET", path, installation)
+
+
+def list_resources(rng: random.Random, seeded: Seeded) -> Call:
+    installation = _installation(rng, seeded)
+    return Call("GET", f"/v1/installations/{installation}/resources", installation)
+
+
+def provision(rng: random.Random, seeded: Seeded) -> Call:
+    installation = _installation(rng, seeded)
+    body = {
+        "productId": PRODUCT,
+        "name": f"bench-{rng.randrange(10**9)}",
+        "metadata": {"region": rng.choice(["iad1", "sfo1", "fra1"])},
+        "billingPlanId": "demo-free",
+    }
+    return Call("POST", f"/v1/installations/{installation}/resources", installation,
+                json.dumps(body))
+
+
+# A dashboard session: mostly reads of one resource, some listings, now and then a new one.
+MIX: tuple[tuple[Callable[[random.Random, Seeded], Call], int], ...] = (
+    (get_resource, 35),
+    (list_resources, 10),
+    (get_installation, 15),
+    (resource_plans, 10),
+    (installation_plans, 10),
+    (product_plans, 15),
+    (provision, 5),
+)
+
+
+def mixed(rng: random.Random, seeded: Seeded) -> Call:
+    draws, weights = zip(*MIX, strict=True)
+    return rng.choices(draws, weights)[0](rng, seeded)
+
+
+def ceiling(rng: random.Random, seeded: Seeded) -> Call:
+    return Call("GET", "/ceiling", "")
+
+
+CEILING = Scenario("ceiling", ceiling, authenticated=False)
+SCENARIOS = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario("get_installation", get_installation),
+        Scenario("installation_plans", installation_plans),
+        Scenario("product_plans", product_plans),
+        Scenario("get_resource", get_resource),
+        Scenario("resource_plans", resource_plans),
+        Scenario("list_resources", list_resources),
+        Scenario("provision", provision),
+        Scenario("mixed", mixed),
+    )
+}
