@@ -12,6 +12,7 @@ from partner_api.blueprint import PartnerBlueprint
 from partner_api.catalog import current_catalog
 from partner_api.schemas import RequestSchema
 from partner_api.timeutil import isoformat, utcnow
+from partner_api.vercel.client import DOT_SEGMENTS
 
 blp = PartnerBlueprint(
     "purchases", __name__, url_prefix="/v1/installations", description="Prepayment purchases"
@@ -19,7 +20,14 @@ blp = PartnerBlueprint(
 
 
 class ProvisionPurchaseSchema(RequestSchema):
-    invoiceId = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    invoiceId = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=128),
+            # A dot segment would name another endpoint of Vercel's, not an invoice.
+            validate.NoneOf(DOT_SEGMENTS, error="Not an invoice id."),
+        ],
+    )
 
 
 class BalanceSchema(ma.Schema):

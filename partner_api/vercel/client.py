@@ -43,8 +43,17 @@ T = TypeVar("T")
 Timeout = float | tuple[float, float]
 
 
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def _segment(value: str) -> str:
-    """An id as one path segment: a `/` or `..` in it cannot reach another endpoint."""
+    """An id as one path segment: a `/` or `..` in it cannot reach another endpoint.
+
+    An id that *is* `.` or `..` would be resolved away by URL normalization (even
+    percent-encoded: requests decodes it back), so it is refused.
+    """
+    if value in DOT_SEGMENTS:
+        raise ValueError(f"{value!r} cannot be an id in a Vercel API path")
     return quote(value, safe="")
 
 

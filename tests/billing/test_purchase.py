@@ -226,6 +226,20 @@ def test_an_invoice_credited_to_another_installation_is_a_conflict(client, verce
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("invoice_id", [".", ".."])
+def test_a_dot_segment_is_not_an_invoice_id(client, vercel, prepaid, vercel_api, invoice_id):
+    """Sent to Vercel, it read another endpoint than the invoice's (and answered 503)."""
+    before = snapshot()
+
+    response = buy(client, vercel.user(), invoice_id)
+
+    assert_refused(response, 400, "validation_error")
+    fields = response.get_json()["error"]["fields"]
+    assert fields == [{"key": "invoiceId", "message": "Not an invoice id."}]
+    assert not vercel_api.calls
+    assert snapshot() == before
+
+
 def test_an_unknown_installation_is_404(client, vercel):
     other = "icfg_never_installed00000001"
     response = client.post(

@@ -241,6 +241,14 @@ def test_ids_cannot_escape_their_path_segment(api, vercel_client):
     assert sent(api).url == f"{INSTALLATION}/resources/..%2Fevil"
 
 
+@pytest.mark.parametrize("resource_id", [".", ".."])
+def test_an_id_that_is_a_dot_segment_is_refused(api, vercel_client, resource_id):
+    """`/resources/..` would reach `/v1/installations/{id}` instead."""
+    with pytest.raises(ValueError, match="cannot be an id"):
+        vercel_client.get_resource(ICFG, resource_id)
+    assert not api.calls
+
+
 def test_v7_import_resource(api, vercel_client):
     api.put(f"{INSTALLATION}/resources/res_1", json={"name": "db"})
     name = vercel_client.import_resource(
