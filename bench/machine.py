@@ -38,7 +38,7 @@ def _wrk_version() -> str:
     if found is None:
         return "not installed"
     output = subprocess.run([found, "--version"], capture_output=True, text=True).stdout  # noqa: S603
-    return output.splitlines()[0] if output else "unknown"
+    return output.splitlines()[0].split(" Copyright")[0] if output else "unknown"
 
 
 def describe() -> dict:
