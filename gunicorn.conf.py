@@ -14,9 +14,10 @@ preload_app = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then to bound the growth of any slow leak.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then to bound the growth of any slow leak; rarely enough that a
+# busy worker (thousands of requests a second) does not restart every few seconds.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = 5000
 # The app writes its own JSON access log line per request.
 accesslog = None
 errorlog = "-"
