@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
-
+from tests.databases import temporary_postgres_database
 from tests.serverproc import ROOT, environment, free_port, procfile, wait_until_up
 
 __all__ = ["APP", "CEILING", "database", "environment", "release", "serving"]
@@ -32,17 +31,8 @@ def database(kind: str, workdir: Path, postgres_url: str) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
-    server = make_url(postgres_url).set(drivername="postgresql+psycopg")
-    name = f"partner_api_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_postgres_database(postgres_url) as url:
+        yield url
 
 
 def release(env: dict[str, str]) -> None:

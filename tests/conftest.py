@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,11 +16,11 @@ from typing import Any
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
 
 from partner_api import create_app
 from partner_api.auth import devkeys
 from partner_api.extensions import db
+from tests.databases import temporary_postgres_database
 
 os.environ["PARTNER_API_ENV"] = "testing"
 
@@ -30,22 +29,6 @@ CLIENT_ID = "oac_TestIntegration0001"
 CLIENT_SECRET = "test-client-secret"
 ENCRYPTION_KEY = "cGFydG5lci1hcGktdGVzdC1rZXktMzItYnl0ZXMtb2s="
 INSTALLATION_ID = "icfg_test0000000000000000001"
-
-
-@contextmanager
-def temporary_postgres_database(server_url: str) -> Iterator[str]:
-    """A throwaway database on the server of `server_url`; yields its URL."""
-    server = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"partner_api_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
