@@ -61,7 +61,11 @@ class Config:
         self.POSTGRES_PROVIDER_PUBLIC_URL = env.get("POSTGRES_PROVIDER_PUBLIC_URL")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").strip().upper()
         # hide_parameters: database errors (which may reach logs and job errors) carry no values.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+        # A pooled connection idle this long is pinged before use (partner_api/dbpool.py).
+        self.DATABASE_PING_AFTER_IDLE_SECONDS = float(
+            env.get("DATABASE_PING_AFTER_IDLE_SECONDS", "10")
+        )
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.JWT_LEEWAY_SECONDS = 60
         self.IDEMPOTENCY_WAIT_SECONDS = 10.0

@@ -44,6 +44,8 @@ HEADROOM = 1.3  # tokens signed per expected request of the timed run
 GROWTH = 2  # a run whose requests ran out is repeated with this many times more
 SMOKE_RATE = 1000.0  # requests per second a smoke run signs tokens for, without calibrating
 SMOKE_SCENARIOS = ("get_resource", "provision", "mixed")
+# The server in which each run creates (and then drops) its own database.
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
@@ -54,8 +56,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument("--concurrency", default="1,8,32", help="comma-separated connections")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--smoke", action="store_true",
                         help="a quick check that the harness works: tiny data, SQLite, "

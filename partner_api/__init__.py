@@ -9,8 +9,20 @@ from typing import Any
 from flask import Flask
 
 import config as settings
-from partner_api import catalog, commands, crypto, errors, health, logs, nulchars, sso, webhooks
+from partner_api import (
+    catalog,
+    commands,
+    crypto,
+    errors,
+    health,
+    logs,
+    nulchars,
+    reads,
+    sso,
+    webhooks,
+)
 from partner_api.auth import guard
+from partner_api.dbpool import ping_when_idle
 from partner_api.extensions import PartnerApi, db, migrate
 from partner_api.providers import registry
 
@@ -74,6 +86,10 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     crypto.init_app(app)
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_when_idle(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+    reads.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     catalog.init_app(app)
     registry.init_app(app)

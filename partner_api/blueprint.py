@@ -83,7 +83,10 @@ def _listen_for_reads(state: BlueprintSetupState) -> None:
 def transactional(view: Callable) -> Callable:
     @functools.wraps(view)
     def run(*args, **kwargs):
-        setattr(g, _READING, request.method not in MUTATING_METHODS)
+        reading = request.method not in MUTATING_METHODS
+        setattr(g, _READING, reading)
+        if reading:  # nothing to commit, nothing to claim
+            return view(*args, **kwargs)
         call = _idempotency_request()
         claim = None
         if call is not None:

@@ -43,5 +43,5 @@ class InstallationPlansView(MethodView):
     @blp.alt_response(404, description="Unknown or uninstalled installation")
     def get(self, installation_id: str):
         """List Billing Plans For Installation (installation-level plans)."""
-        installations.find_live(installation_id)
+        installations.read_live(installation_id)
         return {"plans": plans.installation_plans(current_catalog())}

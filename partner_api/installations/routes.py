@@ -38,7 +38,7 @@ class InstallationView(MethodView):
     @blp.alt_response(404, description="Unknown or uninstalled installation")
     def get(self, installation_id: str):
         """Get Installation: its installation-level plan and notification."""
-        return plan_and_notification(service.find_live(installation_id))
+        return plan_and_notification(service.read_live(installation_id))
 
     @auth_policy("user", mutation=True)
     @blp.arguments(UpsertInstallationSchema)

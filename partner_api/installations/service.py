@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import defer
 
+from partner_api import reads
 from partner_api.billing.finalization import schedule_finalization
 from partner_api.billing.models import InstallationPlanChange, InstallationSuspension
 from partner_api.catalog import Catalog
@@ -46,8 +48,27 @@ def find_live(installation_id: str) -> Installation:
     """
     installation = db.session.scalar(_INSTALLATION, {"installation_id": installation_id})
     if installation is None or installation.is_deleted:
-        raise NotFound(f"Installation {installation_id} was not found.")
+        raise _not_found(installation_id)
     return installation
+
+
+_installations = Installation.__table__
+# What a Partner API read needs of a live installation (see partner_api/reads.py).
+_READ_INSTALLATION = select(
+    _installations.c.id, _installations.c.billing_plan_id, _installations.c.notification
+).where(_installations.c.id == bindparam("installation_id"), _installations.c.deleted_at.is_(None))
+
+
+def read_live(installation_id: str) -> Row:
+    """`find_live` for GETs: the live installation's id, plan and notification, or 404."""
+    installation = reads.first(_READ_INSTALLATION, {"installation_id": installation_id})
+    if installation is None:
+        raise _not_found(installation_id)
+    return installation
+
+
+def _not_found(installation_id: str) -> NotFound:
+    return NotFound(f"Installation {installation_id} was not found.")
 
 
 def _record_plan(installation: Installation, previous_plan_id: str | None) -> None:
@@ -96,7 +117,7 @@ def upsert(request: UpsertRequest, catalog: Catalog) -> Installation:
     return installation
 
 
-def installation_plan(installation: Installation, catalog: Catalog) -> Plan | None:
+def installation_plan(installation: Installation | Row, catalog: Catalog) -> Plan | None:
     return catalog.installation_plan(installation.billing_plan_id)
 
 

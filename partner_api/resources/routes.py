@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
+from sqlalchemy.engine import Row
 
 from partner_api.auth.guard import current_claims
 from partner_api.auth.policy import auth_policy
@@ -37,7 +38,7 @@ blp = PartnerBlueprint(
 RESOURCE = "/<string:installation_id>/resources/<string:resource_id>"
 
 
-def resource_body(resource: Resource) -> dict[str, Any]:
+def resource_body(resource: Resource | Row) -> dict[str, Any]:
     """§3.2.5; `billingPlan` is the full plan of the catalog."""
     body: dict[str, Any] = {
         "id": resource.id,
@@ -97,7 +98,7 @@ class ResourceView(MethodView):
     @blp.alt_response(404, description="Unknown or deleted resource")
     def get(self, installation_id: str, resource_id: str):
         """Get Resource (without secrets)."""
-        return resource_body(service.find(installation_id, resource_id, with_state=False))
+        return resource_body(service.read(installation_id, resource_id))
 
     @auth_policy("user", "system", mutation=True)
     @blp.arguments(UpdateResourceSchema)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import defer
 
+from partner_api import reads
 from partner_api.billing.plans import product_plans
 from partner_api.catalog import Catalog, Product
 from partner_api.catalog.metadata import metadata_errors
@@ -22,7 +24,7 @@ from partner_api.catalog.model import Plan
 from partner_api.errors import Conflict, FieldError, NotFound, ValidationFailed
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
-from partner_api.installations.service import find_live
+from partner_api.installations.service import find_live, read_live
 from partner_api.jobs import enqueue
 from partner_api.resources import secrets
 from partner_api.resources.calls import calling, context_of
@@ -113,12 +115,63 @@ def _live_resource(
     )
 
 
-def find(installation_id: str, resource_id: str, *, with_state: bool = True) -> Resource:
+def find(installation_id: str, resource_id: str) -> Resource:
     """A live resource of a live installation, or 404 (for the installation if it is gone)."""
-    resource = _live_resource(installation_id, resource_id, with_state=with_state)
+    resource = _live_resource(installation_id, resource_id)
     if resource is None:
         find_live(installation_id)
-        raise NotFound(f"Resource {resource_id} was not found.")
+        raise _not_found(resource_id)
+    return resource
+
+
+def _not_found(resource_id: str) -> NotFound:
+    return NotFound(f"Resource {resource_id} was not found.")
+
+
+_resources = Resource.__table__
+_installations = Installation.__table__
+# What a Partner API read answers with (see partner_api/reads.py), under the model's
+# attribute names, so `routes.resource_body` takes a row or a model alike.
+_READ_COLUMNS = (
+    _resources.c.id,
+    _resources.c.product_slug,
+    _resources.c.name,
+    _resources.c.metadata.label("resource_metadata"),
+    _resources.c.status,
+    _resources.c.billing_plan_id,
+    _resources.c.notification,
+    _resources.c.protocol_settings,
+)
+_READ_RESOURCE = (
+    select(*_READ_COLUMNS)
+    .join(_installations, _installations.c.id == _resources.c.installation_id)
+    .where(
+        _resources.c.id == bindparam("resource_id"),
+        _resources.c.installation_id == bindparam("installation_id"),
+        _resources.c.deleted_at.is_(None),
+        _installations.c.deleted_at.is_(None),
+    )
+)
+_READ_RESOURCES = (
+    select(*_READ_COLUMNS)
+    .where(
+        _resources.c.installation_id == bindparam("installation_id"),
+        _resources.c.deleted_at.is_(None),
+    )
+    .order_by(_resources.c.created_at, _resources.c.id)
+)
+_READ_SOME_RESOURCES = _READ_RESOURCES.where(
+    _resources.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def read(installation_id: str, resource_id: str) -> Row:
+    """`find` for GETs: what a Partner API answer shows of the resource, or 404."""
+    params = {"installation_id": installation_id, "resource_id": resource_id}
+    resource = reads.first(_READ_RESOURCE, params)
+    if resource is None:
+        read_live(installation_id)
+        raise _not_found(resource_id)
     return resource
 
 
@@ -224,16 +277,12 @@ def delete(installation_id: str, resource_id: str) -> None:
     retire(resource)
 
 
-def list_resources(installation_id: str, ids: Sequence[str] | None = None) -> list[Resource]:
-    find_live(installation_id)
-    query = (
-        select(Resource)
-        .where(Resource.installation_id == installation_id, Resource.deleted_at.is_(None))
-        .options(defer(Resource.provider_state))
-    )
+def list_resources(installation_id: str, ids: Sequence[str] | None = None) -> list[Row]:
+    read_live(installation_id)
     if ids:
-        query = query.where(Resource.id.in_(ids))
-    return list(db.session.scalars(query.order_by(Resource.created_at, Resource.id)))
+        params = {"installation_id": installation_id, "ids": list(ids)}
+        return reads.all_rows(_READ_SOME_RESOURCES, params)
+    return reads.all_rows(_READ_RESOURCES, {"installation_id": installation_id})
 
 
 def run_repl(installation_id: str, resource_id: str, command: str, read_only: bool) -> list[dict]:
@@ -246,5 +295,4 @@ def run_repl(installation_id: str, resource_id: str, command: str, read_only: bo
 def resource_plans(
     installation_id: str, resource_id: str, metadata: Mapping[str, Any], catalog: Catalog
 ) -> list[Plan]:
-    resource = find(installation_id, resource_id, with_state=False)
-    return product_plans(catalog, resource.product_slug, metadata)
+    return product_plans(catalog, read(installation_id, resource_id).product_slug, metadata)

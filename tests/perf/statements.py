@@ -10,19 +10,20 @@ from sqlalchemy.engine import Engine
 
 
 @contextmanager
-def recorded_statements(engine: Engine) -> Iterator[list[str]]:
-    """Yield a list that fills with the SQL text of every statement `engine` executes.
+def recorded_statements() -> Iterator[list[str]]:
+    """Yield a list that fills with the SQL text of every statement any engine executes.
 
-    Every connection of the engine counts, including those the idempotency layer opens
-    beside the request's session. Transaction control (BEGIN, COMMIT) is not a statement.
+    Every connection counts: the request's session, those the idempotency layer opens beside
+    it, and the read engine's (partner_api/reads.py). Transaction control (BEGIN, COMMIT) is
+    not a statement.
     """
     statements: list[str] = []
 
     def record(connection, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(Engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(Engine, "before_cursor_execute", record)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import pytest
 
 from bench.seed import Seeded, seed
-from partner_api.extensions import db
 from tests.conftest import upsert_body
 from tests.perf.statements import recorded_statements
 
@@ -90,7 +89,7 @@ def _count(client, vercel, call: Call, installation: str) -> list[str]:
     headers = vercel.user(installation) if call.auth == "user" else vercel.system(installation)
     if call.method != "GET":
         headers["Idempotency-Key"] = uuid.uuid4().hex
-    with recorded_statements(db.engine) as statements:
+    with recorded_statements() as statements:
         response = client.open(call.path, method=call.method, json=call.json, headers=headers)
     assert response.status_code < 300, response.get_json()
     return statements

@@ -1,0 +1,59 @@
+"""Partner API reads: precompiled Core statements on an autocommit engine of their own.
+
+A GET runs one or two SELECTs and needs no transaction. Through the ORM session each one
+cost about four times the query itself (session and transaction set-up, an isolation-level
+switch and back per checkout, ORM row loading, a COMMIT at the end). Here a read is a Core
+statement built once at import, run on a connection that stays in autocommit mode: no BEGIN,
+no COMMIT, nothing to reset. Under READ COMMITTED each statement sees its own snapshot, just
+as it would inside a transaction.
+
+The engine shares the app's database URL and engine options, with a pool of its own (it
+opens connections only as reads need them: at most one per thread). An in-memory SQLite
+database exists once per connection, so there the reads use the app's own engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.sql import Executable
+
+from partner_api.dbpool import ping_when_idle
+from partner_api.extensions import db
+
+_EXTENSION = "partner_api.reads"
+
+
+def _in_memory(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        primary = db.engine
+    if _in_memory(primary):
+        engine = primary.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        engine = create_engine(primary.url, isolation_level="AUTOCOMMIT", **options)
+        ping_when_idle(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+    app.extensions[_EXTENSION] = engine
+
+
+def read_engine() -> Engine:
+    return current_app.extensions[_EXTENSION]
+
+
+def first(statement: Executable, params: Mapping[str, Any]) -> Row | None:
+    """The first row `statement` selects, or None."""
+    with read_engine().connect() as connection:
+        return connection.execute(statement, params).first()
+
+
+def all_rows(statement: Executable, params: Mapping[str, Any]) -> list[Row]:
+    with read_engine().connect() as connection:
+        return list(connection.execute(statement, params))
