@@ -43,6 +43,8 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--no-cprofile", action="store_true",
+                        help="time the calls only (to sample with py-spy instead)")
     parser.add_argument("--callers", metavar="PATTERN",
                         help="also list the callers of the functions matching PATTERN")
     return parser.parse_args(argv)
@@ -92,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
                 client = app.test_client()
                 _timed(client, draw(min(200, options.calls)))  # warm-up
                 plain = _timed(client, draw(options.calls))
+                print(f"{options.scenario} on {options.db}: {plain:.0f} CPU µs per call in "
+                      f"process, {options.calls} calls")
+                if options.no_cprofile:
+                    return
                 batch = draw(options.calls)
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -99,8 +105,7 @@ def main(argv: list[str] | None = None) -> None:
                 profiler.disable()
                 with app.app_context():
                     db.engine.dispose()
-    print(f"{options.scenario} on {options.db}: {plain:.0f} CPU µs per call in process "
-          f"({profiled:.0f} under cProfile), {options.calls} calls")
+    print(f"{profiled:.0f} CPU µs per call under cProfile")
     stats = pstats.Stats(profiler)
     stats.sort_stats(options.sort).print_stats(options.top)
     if options.callers:

@@ -10,6 +10,7 @@ from flask import Flask
 
 import config as settings
 from partner_api import (
+    autocommit,
     catalog,
     commands,
     crypto,
@@ -17,7 +18,6 @@ from partner_api import (
     health,
     logs,
     nulchars,
-    reads,
     sso,
     webhooks,
 )
@@ -89,7 +89,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             ping_when_idle(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
-    reads.init_app(app)
+    autocommit.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     catalog.init_app(app)
     registry.init_app(app)

@@ -7,6 +7,7 @@ is exactly our audience; anything else is ``invalid_audience``.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -15,7 +16,6 @@ from typing import Any
 
 from joserfc import jws, jwt
 from joserfc.errors import (
-    BadSignatureError,
     ExpiredTokenError,
     JoseError,
     MissingClaimError,
@@ -66,6 +66,8 @@ class TokenVerifier:
         self.leeway = leeway
         self.max_token_length = max_token_length
         self._clock = clock
+        # Built once: joserfc would build a registry for every token otherwise.
+        self._registry = jws.JWSRegistry(algorithms=[ALGORITHM])
 
     def verify(
         self, token: str, auth_kind_header: str | None, *, require_account: bool = True
@@ -86,20 +88,26 @@ class TokenVerifier:
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """Check the token's form, signature, issuer, audience and validity period."""
-        header = self._checked_header(token)
-        key = self._find_key(header["kid"])
+        signed = self._parsed(token)
+        key = self._find_key(signed.headers()["kid"])
         try:
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM]).claims
-        except BadSignatureError as exc:
-            raise AuthenticationError("invalid_token", "token signature is invalid") from exc
+            valid = jws.validate_compact(signed, key, registry=self._registry)
         except JoseError as exc:
             raise AuthenticationError("invalid_token", "token cannot be decoded") from exc
+        if not valid:
+            raise AuthenticationError("invalid_token", "token signature is invalid")
+        try:
+            claims = json.loads(signed.payload)
+        except ValueError as exc:
+            raise AuthenticationError("invalid_token", "token cannot be decoded") from exc
+        if not isinstance(claims, dict):
+            raise AuthenticationError("invalid_token", "token cannot be decoded")
         self._check_issuer_and_audience(claims)
         self._check_times(claims)
         return claims
 
-    def _checked_header(self, token: str) -> dict[str, Any]:
-        """Return the JWS header of a well-formed RS256 compact token that names a kid."""
+    def _parsed(self, token: str) -> jws.CompactSignature:
+        """The compact JWS, parsed once: well-formed, RS256, and naming a kid."""
         if not isinstance(token, str) or not token:
             raise AuthenticationError("invalid_token", "token is missing")
         if len(token) > self.max_token_length:
@@ -108,15 +116,16 @@ class TokenVerifier:
         if len(segments) != 3 or not all(_SEGMENT.fullmatch(s) for s in segments):
             raise AuthenticationError("invalid_token", "token is not a compact JWS")
         try:
-            header = jws.extract_compact(token.encode("ascii")).headers()
+            signed = jws.extract_compact(token.encode("ascii"), registry=self._registry)
         except (JoseError, ValueError) as exc:
             raise AuthenticationError("invalid_token", "token header cannot be decoded") from exc
+        header = signed.headers()
         if header.get("alg") != ALGORITHM:
             raise AuthenticationError("invalid_token", f"token algorithm must be {ALGORITHM}")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthenticationError("invalid_token", "token header has no key id")
-        return header
+        return signed
 
     def _find_key(self, kid: str) -> RSAKey:
         try:

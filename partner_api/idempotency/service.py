@@ -1,9 +1,9 @@
 """Claim, replay, complete and release `Idempotency-Key` records.
 
-A claim is inserted and committed on its own connection before the view runs, so a
-concurrent duplicate hits the unique constraint instead of running. The response is stored
-in the request's own transaction, together with the changes it reports; if the process dies
-before that commit the claim's lease runs out and a retry runs the call again.
+A claim is inserted and committed on its own (autocommit) connection before the view runs,
+so a concurrent duplicate hits the unique constraint instead of running. The response is
+stored in the request's own transaction, together with the changes it reports; if the
+process dies before that commit the claim's lease runs out and a retry runs the call again.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from partner_api import nulchars
+from partner_api import autocommit, nulchars
 from partner_api.errors import Conflict, Unprocessable
 from partner_api.extensions import db
 from partner_api.idempotency.models import COMPLETED, IN_PROGRESS, IdempotencyRecord
@@ -72,48 +72,68 @@ def _identity(call: Request) -> dict[str, str]:
     }
 
 
+# Built once, run with bound values: building them per call cost more than running them.
+_records = IdempotencyRecord.__table__
+_CLAIM = insert(_records)
+_EXISTING = select(_records).where(
+    _records.c.scope == bindparam("scope"),
+    _records.c.method == bindparam("method"),
+    _records.c.path == bindparam("path"),
+    _records.c.key == bindparam("key"),
+)
+_TAKE_OVER = (
+    update(_records)
+    .where(
+        _records.c.id == bindparam("record_id"),
+        _records.c.state == IN_PROGRESS,
+        _records.c.lease_until < bindparam("now"),
+    )
+    .values(lease_until=bindparam("lease_until", type_=_records.c.lease_until.type))
+)
+_COMPLETE = (
+    update(_records)
+    .where(_records.c.id == bindparam("record_id"))
+    .values(
+        state=COMPLETED,
+        response_status=bindparam("response_status"),
+        response_body=bindparam("response_body", type_=_records.c.response_body.type),
+    )
+)
+_RELEASE = delete(_records).where(
+    _records.c.id == bindparam("record_id"), _records.c.state == IN_PROGRESS
+)
+
+
 def _try_claim(call: Request, lease_seconds: float) -> int | None:
+    """Insert the claim, committed at once (autocommit), beside the request's transaction."""
     now = utcnow()
+    values = {
+        **_identity(call),
+        "fingerprint": call.fingerprint,
+        "state": IN_PROGRESS,
+        "lease_until": now + timedelta(seconds=lease_seconds),
+        "created_at": now,
+    }
     try:
-        with db.engine.begin() as connection:
-            result = connection.execute(
-                insert(IdempotencyRecord).values(
-                    **_identity(call),
-                    fingerprint=call.fingerprint,
-                    state=IN_PROGRESS,
-                    lease_until=now + timedelta(seconds=lease_seconds),
-                    created_at=now,
-                )
-            )
-            return result.inserted_primary_key[0]
+        with autocommit.engine().connect() as connection:
+            return connection.execute(_CLAIM, values).inserted_primary_key[0]
     except IntegrityError:
         return None
 
 
 def _existing(call: Request) -> Row | None:
-    identity = _identity(call)
-    with db.engine.connect() as connection:
-        row = connection.execute(
-            select(IdempotencyRecord.__table__).where(
-                *(getattr(IdempotencyRecord, name) == value for name, value in identity.items())
-            )
-        ).first()
-    return row
+    return autocommit.first(_EXISTING, _identity(call))
 
 
 def _take_over_expired(record_id: int, lease_seconds: float) -> bool:
     now = utcnow()
-    with db.engine.begin() as connection:
-        result = connection.execute(
-            update(IdempotencyRecord)
-            .where(
-                IdempotencyRecord.id == record_id,
-                IdempotencyRecord.state == IN_PROGRESS,
-                IdempotencyRecord.lease_until < now,
-            )
-            .values(lease_until=now + timedelta(seconds=lease_seconds))
-        )
-        return result.rowcount == 1
+    params = {
+        "record_id": record_id,
+        "now": now,
+        "lease_until": now + timedelta(seconds=lease_seconds),
+    }
+    with autocommit.engine().connect() as connection:
+        return connection.execute(_TAKE_OVER, params).rowcount == 1
 
 
 def begin(call: Request, *, wait_seconds: float, lease_seconds: float) -> int | Replay:
@@ -158,20 +178,14 @@ def begin(call: Request, *, wait_seconds: float, lease_seconds: float) -> int | 
 def complete(record_id: int, status: int, body: Any) -> None:
     """Store the response in the caller's (request's) transaction."""
     db.session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(state=COMPLETED, response_status=status, response_body=body)
+        _COMPLETE, {"record_id": record_id, "response_status": status, "response_body": body}
     )
 
 
 def release(record_id: int) -> None:
     """Forget a claim whose call failed, so that a retry runs it again."""
-    with db.engine.begin() as connection:
-        connection.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.id == record_id, IdempotencyRecord.state == IN_PROGRESS
-            )
-        )
+    with autocommit.engine().connect() as connection:
+        connection.execute(_RELEASE, {"record_id": record_id})
 
 
 def purge(older_than: timedelta) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import defer
 
-from partner_api import reads
+from partner_api import autocommit
 from partner_api.billing.finalization import schedule_finalization
 from partner_api.billing.models import InstallationPlanChange, InstallationSuspension
 from partner_api.catalog import Catalog
@@ -53,7 +53,7 @@ def find_live(installation_id: str) -> Installation:
 
 
 _installations = Installation.__table__
-# What a Partner API read needs of a live installation (see partner_api/reads.py).
+# What a Partner API read needs of a live installation (see partner_api/autocommit.py).
 _READ_INSTALLATION = select(
     _installations.c.id, _installations.c.billing_plan_id, _installations.c.notification
 ).where(_installations.c.id == bindparam("installation_id"), _installations.c.deleted_at.is_(None))
@@ -61,7 +61,7 @@ _READ_INSTALLATION = select(
 
 def read_live(installation_id: str) -> Row:
     """`find_live` for GETs: the live installation's id, plan and notification, or 404."""
-    installation = reads.first(_READ_INSTALLATION, {"installation_id": installation_id})
+    installation = autocommit.first(_READ_INSTALLATION, {"installation_id": installation_id})
     if installation is None:
         raise _not_found(installation_id)
     return installation

@@ -16,7 +16,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import defer
 
-from partner_api import reads
+from partner_api import autocommit
 from partner_api.billing.plans import product_plans
 from partner_api.catalog import Catalog, Product
 from partner_api.catalog.metadata import metadata_errors
@@ -130,7 +130,7 @@ def _not_found(resource_id: str) -> NotFound:
 
 _resources = Resource.__table__
 _installations = Installation.__table__
-# What a Partner API read answers with (see partner_api/reads.py), under the model's
+# What a Partner API read answers with (see partner_api/autocommit.py), under the model's
 # attribute names, so `routes.resource_body` takes a row or a model alike.
 _READ_COLUMNS = (
     _resources.c.id,
@@ -168,7 +168,7 @@ _READ_SOME_RESOURCES = _READ_RESOURCES.where(
 def read(installation_id: str, resource_id: str) -> Row:
     """`find` for GETs: what a Partner API answer shows of the resource, or 404."""
     params = {"installation_id": installation_id, "resource_id": resource_id}
-    resource = reads.first(_READ_RESOURCE, params)
+    resource = autocommit.first(_READ_RESOURCE, params)
     if resource is None:
         read_live(installation_id)
         raise _not_found(resource_id)
@@ -281,8 +281,8 @@ def list_resources(installation_id: str, ids: Sequence[str] | None = None) -> li
     read_live(installation_id)
     if ids:
         params = {"installation_id": installation_id, "ids": list(ids)}
-        return reads.all_rows(_READ_SOME_RESOURCES, params)
-    return reads.all_rows(_READ_RESOURCES, {"installation_id": installation_id})
+        return autocommit.all_rows(_READ_SOME_RESOURCES, params)
+    return autocommit.all_rows(_READ_RESOURCES, {"installation_id": installation_id})
 
 
 def run_repl(installation_id: str, resource_id: str, command: str, read_only: bool) -> list[dict]:

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 def recorded_statements() -> Iterator[list[str]]:
     """Yield a list that fills with the SQL text of every statement any engine executes.
 
-    Every connection counts: the request's session, those the idempotency layer opens beside
-    it, and the read engine's (partner_api/reads.py). Transaction control (BEGIN, COMMIT) is
+    Every connection counts: the request's session and the autocommit engine's (reads and
+    idempotency claims, partner_api/autocommit.py). Transaction control (BEGIN, COMMIT) is
     not a statement.
     """
     statements: list[str] = []
