@@ -40,7 +40,7 @@ def _store(
         raise ValueError(f"provider of {resource.product_slug!r} rotated no secrets")
     previous = secrets.latest(resource)
     complete = secrets.merged(previous.secrets, rotated) if partial and previous else rotated
-    secrets.record(resource, complete, credentials)
+    secrets.record(resource, complete, credentials, previous)
     if previous is not None:
         secrets.supersede(previous, delay_hours)
     resource.updated_at = utcnow()

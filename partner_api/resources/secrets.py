@@ -49,9 +49,16 @@ def latest(resource: Resource) -> SecretVersion | None:
     )
 
 
-def record(resource: Resource, secrets: list[ApiSecret], credentials: Credentials) -> SecretVersion:
-    """Store the next generation; `secrets` is the complete set."""
-    previous = latest(resource)
+def record(
+    resource: Resource,
+    secrets: list[ApiSecret],
+    credentials: Credentials,
+    previous: SecretVersion | None,
+) -> SecretVersion:
+    """Add the generation after `previous` (the `latest`; None for the first) to the session.
+
+    `secrets` is the complete set. The caller flushes.
+    """
     version = SecretVersion(
         resource_id=resource.id,
         version=previous.version + 1 if previous else 1,
@@ -60,7 +67,6 @@ def record(resource: Resource, secrets: list[ApiSecret], credentials: Credential
         created_at=utcnow(),
     )
     db.session.add(version)
-    db.session.flush()
     return version
 
 

@@ -213,8 +213,8 @@ def provision(
     resource.status = ResourceStatus(provisioned.status)
     resource.provider_state = copy.deepcopy(dict(provisioned.state))
     db.session.add(resource)
-    db.session.flush()
-    secrets.record(resource, issued, provisioned.credentials)
+    db.session.flush()  # the resource's row first: the rows below refer to it
+    secrets.record(resource, issued, provisioned.credentials, previous=None)
     _record_plan(resource, None)
     if resource.status is ResourceStatus.PENDING:
         enqueue(

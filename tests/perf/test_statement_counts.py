@@ -78,9 +78,9 @@ BUDGETS = {
     "list resources": 2,
     "upsert installation": 4,
     "update installation": 5,
-    "provision resource": 7,
+    "provision resource": 6,
     "update resource": 5,
-    "rotate secrets": 8,
+    "rotate secrets": 7,
     "delete resource": 6,
 }
 
