@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import defer
 
@@ -73,14 +73,19 @@ def _refuse(errors: Sequence[FieldError]) -> None:
         raise ValidationFailed("The request failed validation.", fields=errors)
 
 
+_INSERT_PLAN_CHANGE = insert(ResourcePlanChange.__table__)  # Core: see secrets.record
+
+
 def _record_plan(resource: Resource, previous_plan_id: str | None) -> None:
-    db.session.add(
-        ResourcePlanChange(
-            resource_id=resource.id,
-            billing_plan_id=resource.billing_plan_id,
-            previous_plan_id=previous_plan_id,
-            effective_at=resource.updated_at,
-        )
+    """Plan history (the resource's row must already be flushed)."""
+    db.session.execute(
+        _INSERT_PLAN_CHANGE,
+        {
+            "resource_id": resource.id,
+            "billing_plan_id": resource.billing_plan_id,
+            "previous_plan_id": previous_plan_id,
+            "effective_at": resource.updated_at,
+        },
     )
 
 
