@@ -184,7 +184,7 @@ def provision(
     installation_id: str, request: NewResource, catalog: Catalog
 ) -> tuple[Resource, list[secrets.ApiSecret]]:
     """Create the resource through its provider; returns it with its first secrets."""
-    find_live(installation_id)
+    read_live(installation_id)  # a check only: no need to load the installation as a model
     product = catalog.product(request.product_id)
     if product is None:
         raise ValidationFailed(
