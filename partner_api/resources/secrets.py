@@ -49,8 +49,7 @@ def latest(resource: Resource) -> SecretVersion | None:
     )
 
 
-# A Core INSERT in the session's transaction: nothing reads the new row back as an object,
-# and the ORM's unit of work cost several times the statement itself.
+# Core, like the resource's own INSERT (see service._insert).
 _INSERT_VERSION = insert(SecretVersion.__table__)
 
 
