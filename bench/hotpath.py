@@ -45,6 +45,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--no-cprofile", action="store_true",
                         help="time the calls only (to sample with py-spy instead)")
+    parser.add_argument("--dump", type=Path, help="also write the raw cProfile data here")
     parser.add_argument("--callers", metavar="PATTERN",
                         help="also list the callers of the functions matching PATTERN")
     return parser.parse_args(argv)
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
                 with app.app_context():
                     db.engine.dispose()
     stats = pstats.Stats(profiler)
+    if options.dump:
+        stats.dump_stats(options.dump)
     print(f"{profiled:.0f} CPU µs per call under cProfile; "
           f"{stats.total_calls / options.calls:.0f} Python function calls per call "
           "(the steadiest figure to compare changes by)")
