@@ -80,10 +80,16 @@ def _listen_for_reads(state: BlueprintSetupState) -> None:
                 event.listen(engine, "engine_connect", _autocommit_reads)
 
 
+def _reads_only() -> bool:
+    """A GET whose policy does not declare a mutation (transfer verify, a GET, writes)."""
+    policy = guard.current_policy()
+    return request.method not in MUTATING_METHODS and not (policy and policy.mutation)
+
+
 def transactional(view: Callable) -> Callable:
     @functools.wraps(view)
     def run(*args, **kwargs):
-        reading = request.method not in MUTATING_METHODS
+        reading = _reads_only()
         setattr(g, _READING, reading)
         if reading:  # nothing to commit, nothing to claim
             return view(*args, **kwargs)
@@ -172,6 +178,15 @@ class PartnerBlueprint(Blueprint, _TransactionalViews):
     """A flask-smorest Blueprint for Partner API routes (bearer-authenticated)."""
 
     ARGUMENTS_PARSER = _ArgumentsParser()
+
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with a schema class instantiated once, here.
+
+        webargs instantiates a schema class on every request it parses.
+        """
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -47,6 +47,11 @@ def current_claims() -> Claims:
     return g.claims
 
 
+def current_policy() -> Policy | None:
+    """The policy the guard enforced on this request (None before the guard ran)."""
+    return g.get("auth_policy")
+
+
 def _bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -128,3 +133,4 @@ def authenticate() -> None:
             user_message="Only team members with the Admin role can make this change.",
         )
     g.claims = claims
+    g.auth_policy = policy

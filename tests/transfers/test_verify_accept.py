@@ -8,6 +8,7 @@ from sqlalchemy import select
 from partner_api.extensions import db
 from partner_api.resources.models import ResourcePlanChange, SecretVersion
 from partner_api.timeutil import utcnow
+from partner_api.transfers import service as transfer_service
 from partner_api.transfers.models import ClaimStatus
 from partner_api.webhooks.models import ProjectConnection
 from tests.dbstate import snapshot
@@ -35,6 +36,24 @@ def test_verify_records_the_target_as_a_candidate(transfers, claim_id, method):
     assert response.get_json() == {"valid": True}
     assert stored_claim(claim_id).status is ClaimStatus.VERIFIED
     assert verified_targets(claim_id) == [TARGET]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_verify_that_fails_midway_changes_nothing(app, transfers, claim_id, method, monkeypatch):
+    """Verify writes, so even as a GET it runs in one transaction that an error rolls back."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    before = stored_claim(claim_id).status
+
+    def broken(claim):
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(transfer_service, "_verified_targets", broken)  # after the status change
+    response = transfers.verify(claim_id, method=method)
+
+    assert response.status_code == 500
+    db.session.expire_all()
+    assert stored_claim(claim_id).status is before
+    assert verified_targets(claim_id) == []
 
 
 def test_several_targets_may_verify_and_verifying_again_adds_nothing(transfers, claim_id):
