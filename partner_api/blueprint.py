@@ -1,6 +1,8 @@
 """The Partner API blueprint: every view is authenticated, transactional and idempotent.
 
 `PartnerBlueprint` wires the guard as `before_request` and wraps each view so that:
+- a read (a GET whose policy declares no mutation) just runs: its statements go to the
+  autocommit engine (partner_api/autocommit.py), with nothing to commit;
 - a mutating call with an `Idempotency-Key` is claimed first, or answered from the store;
 - the view's changes and the stored response commit in one transaction;
 - any error rolls everything back (the database is left as it was) and frees the key.
@@ -17,11 +19,8 @@ from http import HTTPStatus
 from typing import Any
 
 import flask
-from flask import current_app, g, has_request_context, jsonify, make_response, request
-from flask.blueprints import BlueprintSetupState
+from flask import current_app, g, jsonify, make_response, request
 from flask_smorest import Blueprint
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from webargs.flaskparser import FlaskParser
 
 from partner_api.auth import guard
@@ -32,7 +31,6 @@ MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 AUTH_KIND_HEADER = "X-Vercel-Auth"
-_READING = "partner_api_reading"  # flag in `g`: the current view is a read (GET)
 
 
 def _idempotency_request() -> idempotency.Request | None:
@@ -60,26 +58,6 @@ def _replayed(replay: idempotency.Replay):
     return response
 
 
-def _autocommit_reads(connection: Connection) -> None:
-    """`engine_connect` listener: a Partner API read runs its SELECTs in autocommit mode.
-
-    That saves the BEGIN and COMMIT round trips around them. Under READ COMMITTED every
-    statement sees its own snapshot inside a transaction too, so a read sees exactly what it
-    would have seen in one. The pool restores the isolation level when the connection returns.
-    Only a connection taken while the view runs is affected, so a view that reads nothing
-    takes none.
-    """
-    if has_request_context() and g.get(_READING):
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-
-
-def _listen_for_reads(state: BlueprintSetupState) -> None:
-    with state.app.app_context():
-        for engine in db.engines.values():
-            if not event.contains(engine, "engine_connect", _autocommit_reads):
-                event.listen(engine, "engine_connect", _autocommit_reads)
-
-
 def _reads_only() -> bool:
     """A GET whose policy does not declare a mutation (transfer verify, a GET, writes)."""
     policy = guard.current_policy()
@@ -89,9 +67,7 @@ def _reads_only() -> bool:
 def transactional(view: Callable) -> Callable:
     @functools.wraps(view)
     def run(*args, **kwargs):
-        reading = _reads_only()
-        setattr(g, _READING, reading)
-        if reading:  # nothing to commit, nothing to claim
+        if _reads_only():  # nothing to commit, nothing to claim (see partner_api/autocommit.py)
             return view(*args, **kwargs)
         call = _idempotency_request()
         claim = None
@@ -191,6 +167,5 @@ class PartnerBlueprint(Blueprint, _TransactionalViews):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(guard.authenticate)
-        self.record_once(_listen_for_reads)
         # After the arguments' doc (which sets the parameters), before the responses'.
         self._prepare_doc_cbks.insert(1, _document_partner_operation)
