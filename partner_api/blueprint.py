@@ -59,7 +59,7 @@ def _replayed(replay: idempotency.Replay):
 
 
 def _reads_only() -> bool:
-    """A GET whose policy does not declare a mutation (transfer verify, a GET, writes)."""
+    """A GET whose policy declares no mutation (transfer verify is a GET that writes)."""
     policy = guard.current_policy()
     return request.method not in MUTATING_METHODS and not (policy and policy.mutation)
 
