@@ -97,15 +97,17 @@ def main(argv: list[str] | None = None) -> None:
                 plain = _timed(client, draw(options.calls))
                 print(f"{options.scenario} on {options.db}: {plain:.0f} CPU µs per call in "
                       f"process, {options.calls} calls")
-                if options.no_cprofile:
-                    return
-                batch = draw(options.calls)
-                profiler = cProfile.Profile()
-                profiler.enable()
-                profiled = _timed(client, batch)
-                profiler.disable()
+                profiler = None
+                if not options.no_cprofile:
+                    batch = draw(options.calls)
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    profiled = _timed(client, batch)
+                    profiler.disable()
                 with app.app_context():
-                    db.engine.dispose()
+                    db.engine.dispose()  # before the database is dropped
+    if profiler is None:
+        return
     stats = pstats.Stats(profiler)
     if options.dump:
         stats.dump_stats(options.dump)
