@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from partner_api.sso import dashboard, routes
+from partner_api.sso import dashboard, routes, session
 from partner_api.sso.redirects import EXTENSION, configured_origins
 
 
@@ -16,5 +16,6 @@ def init_app(app: Flask) -> None:
     except ValueError as error:
         raise SystemExit(f"partner-api cannot start: {error}") from None
     app.extensions[EXTENSION] = origins
+    app.session_interface = session.DashboardSessionInterface()
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(dashboard.blueprint)

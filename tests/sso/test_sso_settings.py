@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import flask
+from flask.sessions import NullSession
+
 import config
 from tests.sso.helpers import sign_in
 
@@ -25,3 +28,18 @@ def test_a_production_server_sets_a_secure_cookie(monkeypatch, app_with, sso, in
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
     assert {"secure", "httponly", "expires"} <= attributes
     assert "SameSite=Lax" in cookie
+
+
+def test_partner_api_calls_leave_the_dashboard_session_unopened(app, client, sso, installed):
+    sign_in(client, sso)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    headers = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
+
+    def session_seen_at(path: str):
+        with app.test_request_context(path, headers=headers):
+            return flask.session._get_current_object()
+
+    assert isinstance(session_seen_at(f"/v1/installations/{installed}"), NullSession)
+    dashboard = session_seen_at("/dashboard/")
+    assert not isinstance(dashboard, NullSession)
+    assert dashboard["installation_id"] == installed
