@@ -1,10 +1,37 @@
-"""The ceiling: one bare Flask route, served by the same gunicorn configuration as the app.
+"""The ceiling and the floor: bare Flask routes, served by the same gunicorn configuration as
+the app.
 
-No auth, no database, no schema: what Flask and gunicorn cost by themselves on this machine.
-A Partner API call can only get close to this figure, never above it.
+- `/ceiling`: no auth, no database, no schema. What Flask and gunicorn cost by themselves on
+  this machine; a Partner API call can only get close to this figure, never above it.
+- The floor: the work a Partner API call cannot skip, done by bare routes with the app's
+  own token verification (a freshly signed RS256 token, claims checked, the installation
+  bound to the path) and SQLAlchemy Core, answering plain JSON. No schemas, no error
+  envelope, no access log, no policy table, no idempotency, no encryption:
+  - `/floor/<installation>`: the token only;
+  - `/floor/<installation>/<resource>` (GET): the token and one SELECT of the resource by
+    key on an autocommit connection, Get Resource's essentials;
+  - `/floor/<installation>/resources` (POST): the token, the JSON body and one committed
+    INSERT of the resource row, Provision's essentials.
+  The distance from the ceiling to the floor is what the stack charges for the essentials;
+  the distance from the floor to the app is what the app adds.
+
+The floor reads the server's settings from the environment, as the app does (DATABASE_URL,
+VERCEL_JWKS_URL, VERCEL_OIDC_ISSUER, INTEGRATION_CLIENT_ID).
 """
 
-from flask import Flask, jsonify
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, abort, jsonify, request
+from sqlalchemy import Engine, column, create_engine, insert, table, text
+
+from config import database_url
+from partner_api.auth.claims import Claims
+from partner_api.auth.jwks import JwksCache
+from partner_api.auth.verify import AuthenticationError, TokenVerifier
+from partner_api.dbpool import ping_when_idle
 
 app = Flask(__name__)
 
@@ -17,3 +44,83 @@ def healthz():
 @app.get("/ceiling")
 def ceiling():
     return jsonify(ok=True)
+
+
+_READ_RESOURCE = text(
+    "SELECT id, product_slug, name, metadata, status, billing_plan_id, notification"
+    " FROM resources WHERE id = :resource_id AND installation_id = :installation_id"
+    " AND deleted_at IS NULL"
+)
+_NEW_RESOURCE = insert(table("resources", *map(column, (
+    "id", "installation_id", "product_slug", "name", "metadata", "status", "billing_plan_id",
+    "provider_state", "created_at", "updated_at",
+))))
+
+
+def _floor_parts() -> tuple[TokenVerifier, Engine, Engine] | None:
+    if "DATABASE_URL" not in os.environ:
+        return None
+    url = database_url(os.environ["DATABASE_URL"])
+    reads = create_engine(url, isolation_level="AUTOCOMMIT")
+    writes = create_engine(url)
+    for engine in (reads, writes):
+        ping_when_idle(engine, 10)
+    verifier = TokenVerifier(
+        JwksCache(os.environ["VERCEL_JWKS_URL"]),
+        issuer=os.environ["VERCEL_OIDC_ISSUER"],
+        audience=os.environ["INTEGRATION_CLIENT_ID"],
+    )
+    return verifier, reads, writes
+
+
+_FLOOR = _floor_parts()
+
+
+def _claims(installation_id: str) -> Claims:
+    if _FLOOR is None:
+        abort(503)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        claims = _FLOOR[0].verify(token, request.headers.get("X-Vercel-Auth"))
+    except AuthenticationError:
+        abort(401)
+    if scheme != "Bearer" or claims.installation_id != installation_id:
+        abort(403)
+    return claims
+
+
+@app.get("/floor/<installation_id>")
+def floor_token(installation_id: str):
+    claims = _claims(installation_id)
+    return jsonify(installationId=claims.installation_id)
+
+
+@app.get("/floor/<installation_id>/<resource_id>")
+def floor_get_resource(installation_id: str, resource_id: str):
+    _claims(installation_id)
+    params = {"installation_id": installation_id, "resource_id": resource_id}
+    with _FLOOR[1].connect() as connection:
+        row = connection.execute(_READ_RESOURCE, params).first()
+    if row is None:
+        abort(404)
+    return jsonify(
+        id=row.id, productId=row.product_slug, name=row.name, metadata=row.metadata,
+        status=row.status, billingPlanId=row.billing_plan_id, notification=row.notification,
+    )
+
+
+@app.post("/floor/<installation_id>/resources")
+def floor_provision(installation_id: str):
+    _claims(installation_id)
+    body = request.get_json()
+    now = datetime.now(UTC).replace(tzinfo=None)  # the app stores naive UTC
+    resource_id = f"res_{uuid.uuid4().hex}"
+    with _FLOOR[2].begin() as connection:
+        connection.execute(_NEW_RESOURCE, {
+            "id": resource_id, "installation_id": installation_id,
+            "product_slug": body["productId"], "name": body["name"],
+            "metadata": json.dumps(body["metadata"]), "status": "ready",
+            "billing_plan_id": body["billingPlanId"], "provider_state": "",
+            "created_at": now, "updated_at": now,
+        })
+    return jsonify(id=resource_id, status="ready")

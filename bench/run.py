@@ -1,12 +1,13 @@
-"""The Partner API benchmark: the app against a bare Flask ceiling, in the same run.
+"""The Partner API benchmark: the app against a bare Flask ceiling and floor, in the same run.
 
     python bench/run.py --db both --installations 1000 --resources 10 \
         --duration 10 --concurrency 1,8,32 --out bench/results.json
     python bench/run.py --smoke        # seconds, SQLite, a handful of rows
 
 For each database: a fresh database, the Procfile's release (migrations), N installations ×
-M resources seeded in bulk, then the ceiling (bench/ceiling.py) and the app, each served by
-the Procfile's web command with gunicorn.conf.py. wrk (one thread, a separate process on
+M resources seeded in bulk, then the app and then bench/ceiling.py (the bare ceiling route
+and the floor routes: each call's essentials without the app), each served by the Procfile's
+web command with gunicorn.conf.py. wrk (one thread, a separate process on
 loopback) sends every scenario at every concurrency. Each request carries its own token,
 signed before the run. A one-second calibration run per scenario (also the warm-up) tells how
 many tokens the timed run needs; a run that uses them all up is repeated with more.
@@ -28,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import machine, servers, wrk
-from bench.scenarios import CEILING, SCENARIOS, Scenario
+from bench.scenarios import CEILING, FLOORS, SCENARIOS, Scenario
 from bench.seed import Seeded, seed
 from bench.tokens import RequestFactory, Signer
 from partner_api import create_app
@@ -37,6 +38,7 @@ from partner_api.extensions import db
 
 ISSUER = "https://marketplace.vercel.com"
 CLIENT_ID = "oac_BenchIntegration0001"
+BARE_ROUTES = (CEILING, *FLOORS)  # served by bench/ceiling.py
 TARGETS = {"get_resource": 0.50, "provision": 0.25}  # share of the ceiling's throughput
 CALIBRATION_REQUESTS = 1000
 CALIBRATION_SECONDS = 1.0
@@ -176,7 +178,8 @@ def _bench_database(database: str, factory: RequestFactory, settings: dict[str, 
         servers.release(env)
         seeded = _seed(env, options.installations, options.resources)
         runner = Runner(factory, seeded, workdir, options)
-        for app, scenarios in ((servers.CEILING, [CEILING]), (servers.APP, options.chosen)):
+        # The app first: the floor's provisions must not grow the data the app reads.
+        for app, scenarios in ((servers.APP, options.chosen), (servers.CEILING, BARE_ROUTES)):
             with servers.serving(app, env, log) as server:
                 for scenario in scenarios:
                     for connections in options.levels:

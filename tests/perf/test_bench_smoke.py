@@ -30,7 +30,8 @@ def test_smoke_run_measures_every_scenario_without_errors(tmp_path: Path):
     )
     results = json.loads(out.read_text())
     runs = {row["scenario"]: row for row in results["runs"]}
-    assert set(runs) == {"ceiling", "get_resource", "provision", "mixed"}
+    floors = {"floor_token", "floor_get_resource", "floor_provision"}
+    assert set(runs) == {"ceiling", *floors, "get_resource", "provision", "mixed"}
     for row in runs.values():
         assert row["requests"] > 0, row
         assert row["errors"] == {}, row
