@@ -5,12 +5,15 @@
     python bench/run.py --smoke        # seconds, SQLite, a handful of rows
 
 For each database: a fresh database, the Procfile's release (migrations), N installations ×
-M resources seeded in bulk, then the app and then bench/ceiling.py (the bare ceiling route
-and the floor routes: each call's essentials without the app), each served by the Procfile's
-web command with gunicorn.conf.py. wrk (one thread, a separate process on
-loopback) sends every scenario at every concurrency. Each request carries its own token,
-signed before the run. A one-second calibration run per scenario (also the warm-up) tells how
-many tokens the timed run needs; a run that uses them all up is repeated with more.
+M resources seeded in bulk, then the app and bench/ceiling.py (the bare ceiling route and
+the floor routes: each call's essentials without the app), both served at once by the
+Procfile's web command with gunicorn.conf.py. wrk (one thread, a separate process on
+loopback) sends every scenario at every concurrency, in rounds: each round measures the
+ceiling, the floor and then the app, so that they share the machine's state of the moment,
+and the figures are the medians over the rounds. Each request carries its own token, signed
+before the run. A one-second calibration run per scenario and concurrency (also the
+warm-up, in the first round) tells how many tokens a timed run needs; a run that uses them
+all up is repeated with more.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import json
 import math
 import os
 import random
+import statistics
 import sys
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,6 +61,9 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--installations", type=int, default=1000)
     parser.add_argument("--resources", type=int, default=10, help="per installation")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure every scenario this many times, ceiling first each "
+                        "time; the figures are the medians")
     parser.add_argument("--concurrency", default="1,8,32", help="comma-separated connections")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
@@ -66,7 +74,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     options = parser.parse_args(argv)
     if options.smoke:
         options.db, options.installations, options.resources = "sqlite", 5, 3
-        options.duration, options.concurrency = 2.0, "4"
+        options.duration, options.concurrency, options.rounds = 2.0, "4", 2
         options.scenarios = ",".join(SMOKE_SCENARIOS)
     options.levels = [int(level) for level in options.concurrency.split(",")]
     options.chosen = [SCENARIOS[name] for name in options.scenarios.split(",")]
@@ -113,6 +121,7 @@ class Runner:
         self.workdir = workdir
         self.options = options
         self.rng = random.Random(7)  # noqa: S311 - which rows to read, not a secret
+        self.rates: dict[tuple[str, int], float] = {}  # calibrated requests per second
 
     def _requests(self, scenario: Scenario, count: int) -> Path:
         calls = [scenario.draw(self.rng, self.seeded) for _ in range(count)]
@@ -135,23 +144,25 @@ class Runner:
 
     def measure(self, scenario: Scenario, server: servers.Server,
                 connections: int) -> tuple[wrk.Figures, float]:
-        """Calibrate (and warm up), then the timed run; a smoke run guesses instead."""
+        """Calibrate (and warm up) the first time, then the timed run; a smoke run guesses."""
+        key = (scenario.name, connections)
         if self.options.smoke:
-            rate = SMOKE_RATE
-        else:
+            self.rates[key] = SMOKE_RATE
+        elif key not in self.rates:
             calibration, _ = self._run(scenario, server, connections, CALIBRATION_SECONDS,
                                        CALIBRATION_REQUESTS)
-            rate = calibration.throughput
-        count = math.ceil(rate * self.options.duration * HEADROOM) + 50
+            self.rates[key] = calibration.throughput
+        count = math.ceil(self.rates[key] * self.options.duration * HEADROOM) + 50
         return self._run(scenario, server, connections, self.options.duration, count)
 
 
 def _row(database: str, scenario: str, connections: int, figures: wrk.Figures,
-         server_cpu: float) -> dict:
+         server_cpu: float, round_number: int) -> dict:
     return {
         "db": database,
         "scenario": scenario,
         "concurrency": connections,
+        "round": round_number,
         "requests": figures.requests,
         "seconds": round(figures.seconds, 3),
         "throughput_rps": round(figures.throughput, 1),
@@ -171,41 +182,76 @@ def _row(database: str, scenario: str, connections: int, figures: wrk.Figures,
 
 def _bench_database(database: str, factory: RequestFactory, settings: dict[str, str],
                     workdir: Path, options) -> list[dict]:
+    """Every round's runs on `database`, the bare routes first in each round."""
     rows = []
-    log = workdir / f"gunicorn-{database}.log"
-    with servers.database(database, workdir, options.postgres_url) as url:
+    with servers.database(database, workdir, options.postgres_url) as url, ExitStack() as stack:
         env = servers.environment(url, 0, settings)
         servers.release(env)
         seeded = _seed(env, options.installations, options.resources)
         runner = Runner(factory, seeded, workdir, options)
-        # The app first: the floor's provisions must not grow the data the app reads.
-        for app, scenarios in ((servers.APP, options.chosen), (servers.CEILING, BARE_ROUTES)):
-            with servers.serving(app, env, log) as server:
-                for scenario in scenarios:
-                    for connections in options.levels:
-                        figures, cpu = runner.measure(scenario, server, connections)
-                        rows.append(_row(database, scenario.name, connections, figures, cpu))
-                        _print_progress(rows[-1])
+        bare = stack.enter_context(
+            servers.serving(servers.CEILING, env, workdir / f"ceiling-{database}.log"))
+        app = stack.enter_context(
+            servers.serving(servers.APP, env, workdir / f"gunicorn-{database}.log"))
+        plan = [(bare, scenario) for scenario in BARE_ROUTES]
+        plan += [(app, scenario) for scenario in options.chosen]
+        for round_number in range(1, options.rounds + 1):
+            for connections in options.levels:
+                for server, scenario in plan:
+                    figures, cpu = runner.measure(scenario, server, connections)
+                    rows.append(_row(database, scenario.name, connections, figures, cpu,
+                                     round_number))
+                    _print_progress(rows[-1])
     return rows
 
 
 def _print_progress(row: dict) -> None:
-    print(f"  {row['db']:8} {row['scenario']:18} c={row['concurrency']:<3} "
+    print(f"  {row['db']:8} round {row['round']} {row['scenario']:18} c={row['concurrency']:<3} "
           f"{row['throughput_rps']:8.1f} req/s", file=sys.stderr, flush=True)
 
 
 def _with_ratios(rows: list[dict]) -> list[dict]:
-    ceiling = {(row["db"], row["concurrency"]): row["throughput_rps"]
+    """Each run's throughput over the ceiling's in the same round, at the same concurrency."""
+    ceiling = {(row["db"], row["round"], row["concurrency"]): row["throughput_rps"]
                for row in rows if row["scenario"] == CEILING.name}
     for row in rows:
-        base = ceiling.get((row["db"], row["concurrency"]))
+        base = ceiling.get((row["db"], row["round"], row["concurrency"]))
         row["ratio_to_ceiling"] = round(row["throughput_rps"] / base, 3) if base else None
     return rows
 
 
+_MEDIANS = ("throughput_rps", "p50_ms", "p90_ms", "p99_ms", "server_cpu_us_per_request",
+            "ratio_to_ceiling")
+
+
+def _medians(rows: list[dict]) -> list[dict]:
+    """One row per database, scenario and concurrency: the median of its rounds' figures,
+    the requests, errors and CPU seconds of all of them, and each round's throughput."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[row["db"], row["scenario"], row["concurrency"]].append(row)
+    combined = []
+    for (database, scenario, connections), runs in groups.items():
+        errors: dict[str, int] = defaultdict(int)
+        for run in runs:
+            for name, count in run["errors"].items():
+                errors[name] += count
+        row = {"db": database, "scenario": scenario, "concurrency": connections,
+               "rounds": len(runs)}
+        for name in _MEDIANS:
+            values = [run[name] for run in runs if run[name] is not None]
+            row[name] = round(statistics.median(values), 3) if values else None
+        for name in ("requests", "seconds", "loadgen_cpu_seconds", "server_cpu_seconds"):
+            row[name] = round(sum(run[name] for run in runs), 3)
+        row["errors"] = dict(errors)
+        row["throughput_by_round"] = [run["throughput_rps"] for run in runs]
+        combined.append(row)
+    return combined
+
+
 def _summary(rows: list[dict]) -> dict:
-    """Per database and scenario: the best throughput over the concurrencies, and its share
-    of the ceiling's best."""
+    """Per database and scenario: the best (median) throughput over the concurrencies, and
+    its share of the ceiling's best."""
     summary: dict = {}
     for row in rows:
         entry = summary.setdefault(row["db"], {}).setdefault(row["scenario"], row)
@@ -232,7 +278,8 @@ def render(results: dict) -> str:
     config = results["config"]
     lines = [
         f"{config['installations']} installations × {config['resources']} resources, "
-        f"{config['duration_s']} s per run, load: {config['load_generator']}",
+        f"{config['duration_s']} s per run, medians of {config['rounds']} rounds, "
+        f"load: {config['load_generator']}",
         f"machine: {results['machine']['nproc']} cores, {results['machine']['cpu']}, "
         f"{results['machine']['memory_gib']} GiB",
         "",
@@ -242,11 +289,12 @@ def render(results: dict) -> str:
     ]
     for row in results["runs"]:
         ratio = "" if row["ratio_to_ceiling"] is None else f"{row['ratio_to_ceiling']:.0%}"
+        cpu = row["server_cpu_us_per_request"]
         errors = ", ".join(f"{k} {v}" for k, v in row["errors"].items()) or "0"
         lines.append(
             f"| {row['db']} | {row['scenario']} | {row['concurrency']} | "
             f"{row['throughput_rps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{ratio} | {row['server_cpu_us_per_request']} | {errors} |"
+            f"{ratio} | {'' if cpu is None else f'{cpu:.0f}'} | {errors} |"
         )
     lines += ["", "Peak throughput (best concurrency) as a share of the ceiling's peak:"]
     for database, scenarios in results["summary"].items():
@@ -281,13 +329,14 @@ def main(argv: list[str] | None = None) -> dict:
             "installations": options.installations,
             "resources": options.resources,
             "duration_s": options.duration,
+            "rounds": options.rounds,
             "concurrency": options.levels,
             "gunicorn": "gunicorn.conf.py as shipped (WEB_CONCURRENCY=2 gthread workers × 4 "
                         "threads)",
             "load_generator": "wrk, 1 thread, on the same machine (it shares the cores)",
             "smoke": options.smoke,
         },
-        "runs": _with_ratios(rows),
+        "runs": _medians(_with_ratios(rows)),
     }
     results["summary"] = _summary(results["runs"])
     options.out.parent.mkdir(parents=True, exist_ok=True)

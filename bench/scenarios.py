@@ -33,6 +33,22 @@ def _installation(rng: random.Random, seeded: Seeded) -> str:
     return rng.choice(seeded.installations)
 
 
+def _split(seeded: Seeded) -> int:
+    """Where the installations that provisions write to end (the first tenth, at least one).
+
+    Listings read the others only, so they list M resources however long the runs write.
+    """
+    return max(1, len(seeded.installations) // 10)
+
+
+def _written_installation(rng: random.Random, seeded: Seeded) -> str:
+    return rng.choice(seeded.installations[: _split(seeded)])
+
+
+def _listed_installation(rng: random.Random, seeded: Seeded) -> str:
+    return rng.choice(seeded.installations[_split(seeded) :] or seeded.installations)
+
+
 def _resource(rng: random.Random, seeded: Seeded) -> tuple[str, str]:
     installation = _installation(rng, seeded)
     return installation, rng.choice(seeded.resources[installation])
@@ -64,12 +80,12 @@ def resource_plans(rng: random.Random, seeded: Seeded) -> Call:
 
 
 def list_resources(rng: random.Random, seeded: Seeded) -> Call:
-    installation = _installation(rng, seeded)
+    installation = _listed_installation(rng, seeded)
     return Call("GET", f"/v1/installations/{installation}/resources", installation)
 
 
 def provision(rng: random.Random, seeded: Seeded) -> Call:
-    installation = _installation(rng, seeded)
+    installation = _written_installation(rng, seeded)
     body = {
         "productId": PRODUCT,
         "name": f"bench-{rng.randrange(10**9)}",

@@ -33,6 +33,7 @@ def test_smoke_run_measures_every_scenario_without_errors(tmp_path: Path):
     floors = {"floor_token", "floor_get_resource", "floor_provision"}
     assert set(runs) == {"ceiling", *floors, "get_resource", "provision", "mixed"}
     for row in runs.values():
+        assert row["rounds"] == 2 and len(row["throughput_by_round"]) == 2, row
         assert row["requests"] > 0, row
         assert row["errors"] == {}, row
         assert row["ratio_to_ceiling"] > 0, row
