@@ -120,7 +120,10 @@ def browser(chromium_binary, tmp_path) -> Iterator[Chromium]:
 
 
 def run_command(page, command: str) -> None:
+    # Typed into a page still loading, the text can be lost: Enter then submits nothing.
+    page.wait_for("document.readyState === 'complete'")
     page.type_into("#repl-command", command)
+    page.wait_for(f"document.querySelector('#repl-command').value === {json.dumps(command)}")
     page.press_enter()
     page.wait_for(
         "document.querySelector('#repl-output .repl-command code')?.textContent === "
