@@ -6,12 +6,13 @@ the app.
 - The floor: the work a Partner API call cannot skip, done by bare routes with the app's
   own token verification (a freshly signed RS256 token, claims checked, the installation
   bound to the path) and SQLAlchemy Core, answering plain JSON. No schemas, no error
-  envelope, no access log, no policy table, no idempotency, no encryption:
-  - `/floor/<installation>`: the token only;
-  - `/floor/<installation>/<resource>` (GET): the token and one SELECT of the resource by
-    key on an autocommit connection, Get Resource's essentials;
-  - `/floor/<installation>/resources` (POST): the token, the JSON body and one committed
-    INSERT of the resource row, Provision's essentials.
+  envelope, no access log, no policy table, no idempotency, no encryption. Each floor route
+  is the app's path under `/floor`:
+  - `GET /floor/v1/installations/<installation>`: the token only;
+  - `GET /floor/v1/installations/<installation>/resources/<resource>`: the token and one
+    SELECT of the resource by key on an autocommit connection, Get Resource's essentials;
+  - `POST /floor/v1/installations/<installation>/resources`: the token, the JSON body and
+    one committed INSERT of the resource row, Provision's essentials.
   The distance from the ceiling to the floor is what the stack charges for the essentials;
   the distance from the floor to the app is what the app adds.
 
@@ -23,6 +24,7 @@ import json
 import os
 import uuid
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import Engine, column, create_engine, insert, table, text
@@ -57,7 +59,13 @@ _NEW_RESOURCE = insert(table("resources", *map(column, (
 ))))
 
 
-def _floor_parts() -> tuple[TokenVerifier, Engine, Engine] | None:
+class _Floor(NamedTuple):
+    verifier: TokenVerifier
+    reads: Engine  # autocommit
+    writes: Engine
+
+
+def _floor() -> _Floor | None:
     if "DATABASE_URL" not in os.environ:
         return None
     url = database_url(os.environ["DATABASE_URL"])
@@ -70,10 +78,11 @@ def _floor_parts() -> tuple[TokenVerifier, Engine, Engine] | None:
         issuer=os.environ["VERCEL_OIDC_ISSUER"],
         audience=os.environ["INTEGRATION_CLIENT_ID"],
     )
-    return verifier, reads, writes
+    return _Floor(verifier, reads, writes)
 
 
-_FLOOR = _floor_parts()
+_FLOOR = _floor()
+FLOOR = "/floor/v1/installations"
 
 
 def _claims(installation_id: str) -> Claims:
@@ -81,7 +90,7 @@ def _claims(installation_id: str) -> Claims:
         abort(503)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     try:
-        claims = _FLOOR[0].verify(token, request.headers.get("X-Vercel-Auth"))
+        claims = _FLOOR.verifier.verify(token, request.headers.get("X-Vercel-Auth"))
     except AuthenticationError:
         abort(401)
     if scheme != "Bearer" or claims.installation_id != installation_id:
@@ -89,17 +98,17 @@ def _claims(installation_id: str) -> Claims:
     return claims
 
 
-@app.get("/floor/<installation_id>")
+@app.get(f"{FLOOR}/<installation_id>")
 def floor_token(installation_id: str):
     claims = _claims(installation_id)
     return jsonify(installationId=claims.installation_id)
 
 
-@app.get("/floor/<installation_id>/<resource_id>")
+@app.get(f"{FLOOR}/<installation_id>/resources/<resource_id>")
 def floor_get_resource(installation_id: str, resource_id: str):
     _claims(installation_id)
     params = {"installation_id": installation_id, "resource_id": resource_id}
-    with _FLOOR[1].connect() as connection:
+    with _FLOOR.reads.connect() as connection:
         row = connection.execute(_READ_RESOURCE, params).first()
     if row is None:
         abort(404)
@@ -109,13 +118,13 @@ def floor_get_resource(installation_id: str, resource_id: str):
     )
 
 
-@app.post("/floor/<installation_id>/resources")
+@app.post(f"{FLOOR}/<installation_id>/resources")
 def floor_provision(installation_id: str):
     _claims(installation_id)
     body = request.get_json()
     now = datetime.now(UTC).replace(tzinfo=None)  # the app stores naive UTC
     resource_id = f"res_{uuid.uuid4().hex}"
-    with _FLOOR[2].begin() as connection:
+    with _FLOOR.writes.begin() as connection:
         connection.execute(_NEW_RESOURCE, {
             "id": resource_id, "installation_id": installation_id,
             "product_slug": body["productId"], "name": body["name"],

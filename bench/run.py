@@ -1,7 +1,7 @@
 """The Partner API benchmark: the app against a bare Flask ceiling and floor, in the same run.
 
     python bench/run.py --db both --installations 1000 --resources 10 \
-        --duration 10 --concurrency 1,8,32 --out bench/results.json
+        --duration 5 --rounds 3 --concurrency 8,32 --out bench/results.json
     python bench/run.py --smoke        # seconds, SQLite, a handful of rows
 
 For each database: a fresh database, the Procfile's release (migrations), N installations ×

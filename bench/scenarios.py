@@ -117,12 +117,12 @@ def ceiling(rng: random.Random, seeded: Seeded) -> Call:
     return Call("GET", "/ceiling", "")
 
 
-def _on_the_floor(draw: Callable[[random.Random, Seeded], Call], path: Callable[[Call], str]):
-    """`draw`'s call, sent to a floor route of bench/ceiling.py instead."""
+def _on_the_floor(draw: Callable[[random.Random, Seeded], Call]):
+    """`draw`'s call, sent to its floor route of bench/ceiling.py (the same path under /floor)."""
 
     def floor(rng: random.Random, seeded: Seeded) -> Call:
         call = draw(rng, seeded)
-        return Call(call.method, path(call), call.installation, call.body)
+        return Call(call.method, f"/floor{call.path}", call.installation, call.body)
 
     return floor
 
@@ -130,13 +130,9 @@ def _on_the_floor(draw: Callable[[random.Random, Seeded], Call], path: Callable[
 CEILING = Scenario("ceiling", ceiling, authenticated=False)
 # Served by the ceiling's server (bench/ceiling.py): what the calls cannot skip, in bare routes.
 FLOORS = (
-    Scenario("floor_token", _on_the_floor(
-        get_installation, lambda call: f"/floor/{call.installation}")),
-    Scenario("floor_get_resource", _on_the_floor(
-        get_resource, lambda call: "/floor/" + call.path.removeprefix("/v1/installations/")
-        .replace("/resources/", "/"))),
-    Scenario("floor_provision", _on_the_floor(
-        provision, lambda call: f"/floor/{call.installation}/resources")),
+    Scenario("floor_token", _on_the_floor(get_installation)),
+    Scenario("floor_get_resource", _on_the_floor(get_resource)),
+    Scenario("floor_provision", _on_the_floor(provision)),
 )
 SCENARIOS = {
     scenario.name: scenario
