@@ -32,6 +32,8 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _USER_SUB = re.compile(r"account:[0-9a-fA-F]+:user:[0-9a-fA-F]+")
 _SYSTEM_SUB = re.compile(r"account:[0-9a-fA-F]+")
 _TIME_CLAIMS = ("exp", "nbf", "iat")
+# §2.1.2/§2.1.3: `type` is optional; when present it is one of these.
+TOKEN_TYPES = frozenset({"access_token", "id_token"})
 
 
 class AuthenticationError(Exception):
@@ -104,6 +106,7 @@ class TokenVerifier:
             raise AuthenticationError("invalid_token", "token cannot be decoded")
         self._check_issuer_and_audience(claims)
         self._check_times(claims)
+        _check_token_type(claims)
         return claims
 
     def _parsed(self, token: str) -> jws.CompactSignature:
@@ -160,6 +163,15 @@ class TokenVerifier:
             raise AuthenticationError("missing_claim", "token has no 'exp' claim") from exc
         except JoseError as exc:
             raise AuthenticationError("invalid_token", "token is not valid at this time") from exc
+
+
+def _check_token_type(claims: Mapping[str, Any]) -> None:
+    """A `type` claim that is present must be a documented token type (null is not)."""
+    if "type" not in claims:
+        return
+    token_type = claims["type"]
+    if not isinstance(token_type, str) or token_type not in TOKEN_TYPES:
+        raise AuthenticationError("invalid_claim", "claim 'type' is not access_token or id_token")
 
 
 def _auth_kind(header_value: str | None, claims: Mapping[str, Any]) -> str:

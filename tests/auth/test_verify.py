@@ -154,6 +154,25 @@ def test_system_token_without_account_only_where_not_required(verifier):
     refused(verifier, token, "system", "missing_claim")
 
 
+@pytest.mark.parametrize("token_type", ["access_token", "id_token"])
+@pytest.mark.parametrize("claims", [user, system])
+def test_documented_token_types_are_accepted(verifier, claims, token_type):
+    assert verifier.verify(sign(claims(type=token_type)), None).raw["type"] == token_type
+
+
+@pytest.mark.parametrize("claims", [user, system])
+def test_a_token_without_a_type_claim_is_accepted(verifier, claims):
+    assert "type" not in verifier.verify(sign(without(claims(), "type")), None).raw
+
+
+@pytest.mark.parametrize(
+    "token_type", ["refresh_token", "ACCESS_TOKEN", "", None, 1, ["access_token"]]
+)
+@pytest.mark.parametrize("claims", [user, system])
+def test_a_type_claim_outside_the_documented_enum_is_refused(verifier, claims, token_type):
+    refused(verifier, sign(claims(type=token_type)), None, "invalid_claim")
+
+
 def test_unknown_extra_claims_are_tolerated(verifier):
     claims = user(jti="abc", something_new={"nested": [1, 2]})
 
