@@ -51,7 +51,15 @@ def auth_policy(
 
 
 def policy_of(view_function: Callable, method: str) -> Policy | None:
-    """The policy of a plain view, or of the method handler of a MethodView."""
+    """The policy of a plain view, or of the method handler of a MethodView.
+
+    A HEAD request runs a MethodView's `get` when it has no `head` (Flask's dispatch), so it
+    is held to the same policy: same authentication, no body.
+    """
     view_class = getattr(view_function, "view_class", None)
-    handler = getattr(view_class, method.lower(), None) if view_class else view_function
+    if not view_class:
+        return getattr(view_function, POLICY_ATTRIBUTE, None)
+    handler = getattr(view_class, method.lower(), None)
+    if handler is None and method.upper() == "HEAD":
+        handler = getattr(view_class, "get", None)
     return getattr(handler, POLICY_ATTRIBUTE, None)

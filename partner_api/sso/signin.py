@@ -44,9 +44,11 @@ def _id_token(code: str, state: str) -> str:
             client_secret=config["INTEGRATION_CLIENT_SECRET"],
         )
     except VercelApiError as error:
-        log.warning("SSO code exchange answered %s %s", error.status, error.code or "")
         if error.status >= 500:
+            log.warning("SSO code exchange answered %s %s", error.status, error.code or "")
             raise SignInRefused(502, UNAVAILABLE) from None
+        # Anyone can bring a made-up code: Vercel's refusal is the caller's doing, not ours.
+        log.info("SSO code exchange refused: %s %s", error.status, error.code or "")
         raise SignInRefused(
             401, "Vercel did not accept this sign-in link. Open the dashboard from Vercel again."
         ) from None
@@ -67,8 +69,6 @@ def verified_user(code: str, state: str) -> Claims:
         raise SignInRefused(401, "The sign-in could not be verified.") from None
     installation = db.session.get(Installation, claims.installation_id)
     if installation is None or installation.is_deleted:
-        log.warning(
-            "SSO sign-in for unknown or uninstalled installation %s", claims.installation_id
-        )
+        log.info("SSO sign-in for unknown or uninstalled installation %s", claims.installation_id)
         raise SignInRefused(403, "This installation is not (or no longer) served here.")
     return claims

@@ -274,3 +274,33 @@ def test_sign_in_logs_neither_tokens_nor_the_code(client, sso, installed, caplog
     assert "SSO id_token refused: invalid_audience" in caplog.text
     for secret in (CODE, STATE, CLIENT_SECRET, SSO_ACCESS_TOKEN, accepted, refused):
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_a_made_up_code_refused_by_vercel_logs_nothing_above_info(
+    client, sso, installed, caplog, status
+):
+    caplog.set_level(logging.DEBUG)
+    sso.answer_with(status=status, json={"error": {"code": "invalid_grant", "message": "no"}})
+
+    assert client.get("/sso/callback", query_string=callback_query()).status_code == 401
+    assert [r.getMessage() for r in caplog.records if r.levelno > logging.INFO] == []
+
+
+def test_an_outage_at_vercel_during_sign_in_is_a_warning(client, sso, installed, caplog):
+    sso.answer_with(status=500, json={"error": {"code": "internal"}})
+
+    assert client.get("/sso/callback", query_string=callback_query()).status_code == 502
+    assert [r.levelno for r in caplog.records if "code exchange" in r.getMessage()] == [
+        logging.WARNING
+    ]
+
+
+def test_a_sign_in_for_an_unknown_installation_logs_nothing_above_info(
+    client, sso, installed, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    sso.answer(installation_id=OTHER_INSTALLATION)
+
+    assert client.get("/sso/callback", query_string=callback_query()).status_code == 403
+    assert [r.getMessage() for r in caplog.records if r.levelno > logging.INFO] == []
