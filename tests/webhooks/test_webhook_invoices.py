@@ -16,7 +16,7 @@ from partner_api.extensions import db
 from partner_api.installations import service
 from partner_api.installations.models import Installation
 from partner_api.timeutil import utcnow
-from tests.conftest import INSTALLATION_ID
+from tests.conftest import INSTALLATION_ID, upsert_body
 from tests.webhooks.delivery import BASE_MS, deliver_and_handle, event
 
 INVOICE = "inv_0001"
@@ -224,6 +224,36 @@ def test_an_invoice_we_submitted_is_linked_by_its_external_id(client, installed)
     [invoice] = db.session.scalars(select(Invoice)).all()
     assert (invoice.invoice_id, invoice.state, invoice.final) == (INVOICE, "invoiced", True)
     assert invoice.items == [{"name": "Pro"}]
+
+
+OTHER_INSTALLATION = "icfg_other00000000000000000001"
+
+
+def test_an_event_cannot_touch_the_invoice_of_another_installation(app, client, vercel, installed):
+    app.config["WEBHOOK_OVERDUE_POLICY"] = "suspend"
+    headers = vercel.user(OTHER_INSTALLATION)
+    assert client.put(
+        f"/v1/installations/{OTHER_INSTALLATION}", json=upsert_body(), headers=headers
+    ).status_code == 200
+    theirs = event(
+        "marketplace.invoice.created",
+        {"invoiceId": INVOICE, "invoiceTotal": "40.00"},
+        installation_id=OTHER_INSTALLATION,
+    )
+    assert deliver_and_handle(client, theirs) == ["handled"]
+
+    [result] = deliver_and_handle(client, invoice_event("overdue", 5, invoiceTotal="0.01"))
+
+    assert result == "malformed: invoiceId names an invoice of another installation"
+    invoice = stored_invoice()
+    assert (invoice.installation_id, invoice.state, invoice.total) == (
+        OTHER_INSTALLATION,
+        "invoiced",
+        Decimal("40.00"),
+    )
+    assert installation().notification is None
+    assert db.session.get(Installation, OTHER_INSTALLATION).notification is None
+    assert db.session.scalars(select(InstallationSuspension)).all() == []
 
 
 def test_invoices_of_an_uninstalled_installation_are_still_recorded(client, vercel, installed):

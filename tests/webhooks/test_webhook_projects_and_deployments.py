@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from partner_api.extensions import db
 from partner_api.webhooks.models import DeploymentAction, ProjectConnection
-from tests.conftest import INSTALLATION_ID
+from tests.conftest import INSTALLATION_ID, upsert_body
 from tests.webhooks.delivery import BASE_MS, deliver_and_handle, event
 
 
@@ -78,12 +78,12 @@ def test_the_project_id_may_come_only_inside_project(client, installed):
     assert connections()[0].project_id == "prj_1"
 
 
-def action_event(kind: str, seconds: int = 0) -> dict:
+def action_event(kind: str, seconds: int = 0, installation_id: str = INSTALLATION_ID) -> dict:
     payload = {
         "resourceId": "res_1",
         "action": "create-branch",
         "deployment": {"id": "dpl_1"},
-        "integrations": [{"installationId": INSTALLATION_ID}],
+        "integrations": [{"installationId": installation_id}],
     }
     return event(
         f"deployment.integration.action.{kind}",
@@ -124,3 +124,19 @@ def test_a_late_earlier_action_event_does_not_undo_a_later_state(client, install
     assert deliver_and_handle(client, action_event(late, 0)) == [f"kept {kept}"]
     [action] = actions()
     assert action.state == kept
+
+
+def test_an_event_cannot_move_the_deployment_action_of_another_installation(
+    client, vercel, installed
+):
+    other = "icfg_other00000000000000000001"
+    assert client.put(
+        f"/v1/installations/{other}", json=upsert_body(), headers=vercel.user(other)
+    ).status_code == 200
+    deliver_and_handle(client, action_event("start", 0, installation_id=other))
+
+    [result] = deliver_and_handle(client, action_event("cleanup", 30))
+
+    assert result == "malformed: the deployment action belongs to another installation"
+    [action] = actions()
+    assert (action.installation_id, action.state, action.cleaned_up_at) == (other, "started", None)

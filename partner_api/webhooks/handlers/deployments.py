@@ -1,7 +1,8 @@
 """`deployment.integration.action.*`: recorded only (§F13).
 
 Running an action (e.g. branching a database for a preview) is provider work that also needs
-the Vercel client's V20 call; until then the table shows which actions Vercel asked for.
+the Vercel client's V20 call; until then the table shows which actions Vercel asked for. An
+event only touches the actions of the installation it routes to.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from partner_api.extensions import db
-from partner_api.webhooks.events import Event, handles, text
+from partner_api.webhooks.events import Event, MalformedEvent, handles, text
 from partner_api.webhooks.models import DeploymentAction
 
 # event type → (state, timestamp column); a later state is never undone by an earlier one.
@@ -33,6 +34,8 @@ def deployment_action(event: Event) -> str | None:
             DeploymentAction.action == action_slug,
         )
     )
+    if action is not None and action.installation_id != event.installation.id:
+        raise MalformedEvent("the deployment action belongs to another installation")
     if action is None:
         action = DeploymentAction(
             installation_id=event.installation.id,

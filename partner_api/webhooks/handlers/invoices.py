@@ -3,7 +3,8 @@
 Deliveries arrive out of order and more than once, so an event moves an invoice forward
 only: never back from a later state (`paid` stays paid when a late `notpaid` arrives), and
 never past a newer report (Vercel's `createdAt`). A stale event may still fill in facts we
-lack, such as the period of an invoice first seen through `paid`.
+lack, such as the period of an invoice first seen through `paid`. An event only ever touches
+invoices of the installation it routes to.
 """
 
 from __future__ import annotations
@@ -87,8 +88,14 @@ def read_report(payload: dict[str, Any], event_type: str) -> InvoiceReport:
 
 
 def _find_or_add(installation_id: str, report: InvoiceReport) -> Invoice:
-    """By Vercel's id; else one we submitted under the same external id; else a new row."""
+    """By Vercel's id; else one we submitted under the same external id; else a new row.
+
+    An event changes only invoices of the installation it routes to: one naming another
+    installation's invoice id is malformed, and that invoice is left as it was.
+    """
     invoice = db.session.scalar(select(Invoice).where(Invoice.invoice_id == report.invoice_id))
+    if invoice is not None and invoice.installation_id != installation_id:
+        raise MalformedEvent("invoiceId names an invoice of another installation")
     if invoice is None and report.external_id is not None:
         invoice = db.session.scalar(
             select(Invoice).where(
