@@ -25,6 +25,7 @@ from partner_api.auth import guard
 from partner_api.dbpool import ping_when_idle
 from partner_api.extensions import PartnerApi, db, migrate
 from partner_api.providers import registry
+from partner_api.version import __version__
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -59,7 +60,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     app.config.update(
         API_TITLE="partner-api",
-        API_VERSION="1",
+        API_VERSION=__version__,
         OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",

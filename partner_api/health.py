@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from partner_api.extensions import db
+from partner_api.version import __version__
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("health", __name__)
@@ -16,8 +17,8 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/healthz")
 def healthz():
-    """The process is up; says nothing about its dependencies."""
-    return jsonify(status="ok")
+    """The process is up, and which release it runs; says nothing about its dependencies."""
+    return jsonify(status="ok", version=__version__)
 
 
 @blueprint.get("/readyz")

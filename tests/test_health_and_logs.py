@@ -16,6 +16,7 @@ import pytest
 from partner_api import create_app
 from partner_api.extensions import db
 from partner_api.logs import JsonFormatter
+from partner_api.version import __version__
 from tests.conftest import INSTALLATION_ID, upsert_body
 
 URL = f"/v1/installations/{INSTALLATION_ID}"
@@ -68,7 +69,7 @@ def test_healthz_is_public(served):
     client, _ = served
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "version": __version__}
 
 
 def test_readyz_is_public_and_checks_the_database(served):

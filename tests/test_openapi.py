@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from partner_api.version import __version__
+
 ENVELOPE = "#/components/schemas/ErrorEnvelope"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 ALWAYS_WITH_BODY = {"PUT", "PATCH"}  # every PUT and PATCH of the contract has a body
@@ -178,3 +180,7 @@ def test_the_document_and_the_docs_page_are_public(client):
     assert page.mimetype == "text/html"
     assert b"swagger-ui" in page.data
     assert b"openapi.json" in page.data
+
+
+def test_the_document_reports_the_release_it_describes(spec):
+    assert spec["info"]["version"] == __version__
