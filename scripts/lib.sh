@@ -8,15 +8,18 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO_ROOT/.venv"
-# Holds the sha256 of pyproject.toml as of the last successful install.
-VENV_STAMP="$VENV/.partner-api-pyproject.sha256"
+# Holds the sha256 of pyproject.toml and the lock as of the last successful install.
+VENV_STAMP="$VENV/.partner-api-lock.sha256"
+# The lock: every dependency of the tests and the server, pinned with hashes (scripts/lock).
+LOCK="$REPO_ROOT/requirements-dev.txt"
 cd "$REPO_ROOT" || exit 1
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# Create .venv if missing (or unusable) and `pip install -e '.[dev]'` whenever
-# pyproject.toml differs from the one recorded at the last install.
+# Create .venv if missing (or unusable) and install the lock, then partner-api itself
+# (editable, without dependencies), whenever pyproject.toml or the lock differ from the ones
+# recorded at the last install.
 ensure_venv() {
     if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
         log "creating virtualenv in $VENV"
@@ -27,17 +30,18 @@ ensure_venv() {
     fi
 
     local want have=""
-    want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+    want="$(cat pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)"
     [[ -f "$VENV_STAMP" ]] && have="$(<"$VENV_STAMP")"
     if [[ "$want" != "$have" ]]; then
-        log "installing partner-api and its dev dependencies into .venv (pyproject.toml changed)"
+        log "installing the locked dependencies ($(basename "$LOCK")) and partner-api into .venv"
         local out
         out="$(mktemp)"
-        if ! "$VENV/bin/python" -m pip install --quiet --editable '.[dev]' >"$out" 2>&1; then
+        if ! { "$VENV/bin/python" -m pip install --quiet --require-hashes -r "$LOCK" &&
+            "$VENV/bin/python" -m pip install --quiet --no-deps --editable .; } >"$out" 2>&1; then
             cat "$out" >&2
             rm -f "$out"
             rm -f "$VENV_STAMP"
-            die "pip install -e '.[dev]' failed (output above)"
+            die "installing into .venv failed (output above)"
         fi
         rm -f "$out"
         printf '%s\n' "$want" >"$VENV_STAMP"
