@@ -100,14 +100,34 @@ class Config:
 
 
 class ProductionConfig(Config):
+    """Fails closed: no database defaults to a local file (a dyno's disk is wiped on restart
+    and differs on every dyno), and SQLite runs only when `ALLOW_SQLITE_IN_PRODUCTION=1`."""
+
     ENV_NAME = "production"
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        super().__init__(environ)
+        env = os.environ if environ is None else environ
+        self.ALLOW_SQLITE_IN_PRODUCTION = env.get("ALLOW_SQLITE_IN_PRODUCTION", "") == "1"
 
     def problems(self) -> list[str]:
         public = [name for name in DEVELOPMENT_SECRETS if self._holds_development_value(name)]
         found = super().problems()
         if public:
             found.append(f"{', '.join(public)} must not hold the public development value")
+        found.extend(self._database_problems())
         return found
+
+    def _database_problems(self) -> list[str]:
+        url = self.SQLALCHEMY_DATABASE_URI
+        if not url:
+            return ["DATABASE_URL is required in production (a Postgres URL)"]
+        if url.startswith("sqlite") and not self.ALLOW_SQLITE_IN_PRODUCTION:
+            return [
+                "DATABASE_URL names SQLite, which production runs only with "
+                "ALLOW_SQLITE_IN_PRODUCTION=1 (one process, one disk that persists)"
+            ]
+        return []
 
     def _holds_development_value(self, name: str) -> bool:
         value = getattr(self, name) or ""

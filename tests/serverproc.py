@@ -40,13 +40,14 @@ def procfile() -> dict[str, list[str]]:
 
 
 def environment(database_url: str, port: int, settings: dict[str, str]) -> dict[str, str]:
-    """The production profile on `database_url`, with `settings` on top."""
+    """The production profile on `database_url`, with `settings` on top (SQLite allowed)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PARTNER_API")}
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         PARTNER_API_ENV="production",
         PORT=str(port),
         DATABASE_URL=database_url,
+        ALLOW_SQLITE_IN_PRODUCTION="1",
         SECRET_KEY="e2e-session-key",
         ENCRYPTION_KEYS=ENCRYPTION_KEY,
         WEB_CONCURRENCY="2",

@@ -27,6 +27,7 @@ SETTINGS = (
     "POSTGRES_PROVIDER_ADMIN_URL",
     "POSTGRES_PROVIDER_PUBLIC_URL",
     "LOG_LEVEL",
+    "ALLOW_SQLITE_IN_PRODUCTION",
 )
 PRODUCTION_SECRETS = {
     "INTEGRATION_CLIENT_ID": "oac_Production0001",
@@ -42,6 +43,7 @@ def environ(monkeypatch, tmp_path):
     for name in SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'config.sqlite3'}")
+    monkeypatch.setenv("ALLOW_SQLITE_IN_PRODUCTION", "1")
 
     def set_environ(**values: str) -> None:
         for name, value in values.items():
@@ -61,7 +63,7 @@ def refusal() -> str:
 
 
 def test_production_is_the_default_profile(environ):
-    assert isinstance(config.load({}), config.ProductionConfig)
+    assert isinstance(config.load({"DATABASE_URL": "postgres://u@db/app"}), config.ProductionConfig)
 
 
 def test_production_without_settings_names_every_missing_variable(environ):
@@ -113,6 +115,31 @@ def test_production_refuses_the_public_development_secrets(environ, name, value)
     assert "development" in message
     assert config.DEVELOPMENT_ENCRYPTION_KEY not in message
     assert value not in message
+
+
+def test_production_without_a_database_url_refuses_to_start(environ, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL")
+    environ(PARTNER_API_ENV="production", **PRODUCTION_SECRETS)
+    assert refusal() == (
+        "partner-api (production) cannot start: DATABASE_URL is required in production "
+        "(a Postgres URL)"
+    )
+
+
+@pytest.mark.parametrize("opt_in", [None, "", "0", "yes"])
+def test_production_runs_on_sqlite_only_with_the_explicit_opt_in(environ, monkeypatch, opt_in):
+    monkeypatch.delenv("ALLOW_SQLITE_IN_PRODUCTION")
+    if opt_in is not None:
+        monkeypatch.setenv("ALLOW_SQLITE_IN_PRODUCTION", opt_in)
+    environ(PARTNER_API_ENV="production", **PRODUCTION_SECRETS)
+    message = refusal()
+    assert "DATABASE_URL names SQLite" in message
+    assert "ALLOW_SQLITE_IN_PRODUCTION=1" in message
+
+
+def test_production_on_postgres_needs_no_opt_in():
+    production = config.load({**PRODUCTION_SECRETS, "DATABASE_URL": "postgres://u@db/app"})
+    assert production.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/app"
 
 
 # --- development and testing -----------------------------------------------------------------

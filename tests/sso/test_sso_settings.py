@@ -20,8 +20,12 @@ def test_profiles_set_the_session_cookie():
     assert config.TestingConfig({}).SESSION_COOKIE_SECURE is False
 
 
-def test_a_production_server_sets_a_secure_cookie(monkeypatch, app_with, sso, installed):
+def test_a_production_server_sets_a_secure_cookie(
+    monkeypatch, app_settings, app_with, sso, installed
+):
     monkeypatch.setenv("PARTNER_API_ENV", "production")
+    monkeypatch.setenv("ALLOW_SQLITE_IN_PRODUCTION", "1")  # the test database may be SQLite
+    monkeypatch.setenv("DATABASE_URL", app_settings["SQLALCHEMY_DATABASE_URI"])
     client = app_with().test_client()
     response = sign_in(client, sso)
     [cookie] = response.headers.getlist("Set-Cookie")
