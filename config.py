@@ -8,8 +8,15 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
+from collections.abc import Mapping
 from datetime import timedelta
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_ISSUER = "https://marketplace.vercel.com"
 DEFAULT_JWKS_URL = "https://marketplace.vercel.com/.well-known/jwks"
@@ -17,6 +24,8 @@ DEFAULT_API_URL = "https://api.vercel.com"
 
 # A fixed, public Fernet key: development and tests only, never accepted in production.
 DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQta2V5LW5vdC1mb3ItcHJvZHVjdGk="
+# Database URLs the server has a driver for (SQLAlchemy backend → accepted drivers).
+DATABASE_DRIVERS = {"sqlite": {"pysqlite"}, "postgresql": {"psycopg"}}
 # The development profile's stand-ins for secrets; public, so production refuses them.
 DEVELOPMENT_SECRETS = {
     "INTEGRATION_CLIENT_SECRET": "development-secret",
@@ -48,6 +57,7 @@ class Config:
 
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
+        self._malformed: list[str] = []
         self.INTEGRATION_CLIENT_ID = env.get("INTEGRATION_CLIENT_ID")
         self.INTEGRATION_CLIENT_SECRET = env.get("INTEGRATION_CLIENT_SECRET")
         self.SECRET_KEY = env.get("SECRET_KEY")
@@ -63,8 +73,8 @@ class Config:
         # hide_parameters: database errors (which may reach logs and job errors) carry no values.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         # A pooled connection idle this long is pinged before use (partner_api/dbpool.py).
-        self.DATABASE_PING_AFTER_IDLE_SECONDS = float(
-            env.get("DATABASE_PING_AFTER_IDLE_SECONDS", "10")
+        self.DATABASE_PING_AFTER_IDLE_SECONDS = self._seconds(
+            env, "DATABASE_PING_AFTER_IDLE_SECONDS", 10.0
         )
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.JWT_LEEWAY_SECONDS = 60
@@ -92,11 +102,65 @@ class Config:
         """Fill in what a profile may default; production defaults nothing secret."""
         self.VERCEL_JWKS_URL = self.VERCEL_JWKS_URL or DEFAULT_JWKS_URL
 
+    def _seconds(self, env: Mapping[str, str], name: str, default: float) -> float:
+        raw = env.get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value < math.inf:
+            self._malformed.append(f"{name} must be a number of seconds, 0 or more")
+            return default
+        return value
+
     def problems(self) -> list[str]:
         """Settings that are set but unusable; each names its variable, never its value."""
+        found = list(self._malformed)
         if self.LOG_LEVEL not in logging.getLevelNamesMapping():
-            return ["LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL"]
-        return []
+            found.append("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        if self.ENCRYPTION_KEYS and not _fernet_keys(self.ENCRYPTION_KEYS):
+            found.append(
+                "ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)"
+            )
+        if problem := _database_problem(self.SQLALCHEMY_DATABASE_URI):
+            found.append(problem)
+        for name, schemes in (
+            ("VERCEL_JWKS_URL", ("https", "http", "file")),
+            ("VERCEL_API_URL", ("https", "http")),
+        ):
+            if not _url_with_scheme(getattr(self, name), schemes):
+                found.append(f"{name} must be a {' or '.join(f'{s}://' for s in schemes)} URL")
+        return found
+
+
+def _fernet_keys(value: str) -> bool:
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    try:
+        return bool(keys) and all(Fernet(key) for key in keys)
+    except (ValueError, TypeError):
+        return False
+
+
+def _database_problem(url: str | None) -> str | None:
+    if url is None:
+        return None
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "DATABASE_URL is not a database URL (postgresql://user:password@host/name)"
+    drivers = DATABASE_DRIVERS.get(parsed.get_backend_name())
+    if drivers is None or parsed.get_driver_name() not in drivers:
+        return "DATABASE_URL must name a Postgres (postgresql://) or SQLite (sqlite://) database"
+    return None
+
+
+def _url_with_scheme(url: str | None, schemes: tuple[str, ...]) -> bool:
+    if url is None:
+        return True
+    parts = urlsplit(url)
+    return parts.scheme in schemes and (parts.scheme == "file" or bool(parts.hostname))
 
 
 class ProductionConfig(Config):

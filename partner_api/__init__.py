@@ -19,12 +19,16 @@ from partner_api import (
     logs,
     nulchars,
     sso,
+    startup,
     webhooks,
 )
 from partner_api.auth import guard
+from partner_api.catalog.loader import CatalogError
+from partner_api.crypto import EncryptionKeysError
 from partner_api.dbpool import ping_when_idle
 from partner_api.extensions import PartnerApi, db, migrate
 from partner_api.providers import registry
+from partner_api.providers.registry import ProviderSetupError
 from partner_api.version import __version__
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -32,12 +36,16 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment's profile, then apply `overrides` (tests)."""
+    startup.install_excepthook()
     app = Flask(__name__, instance_relative_config=True)
     configure(app, overrides)
     logs.configure_logging(app.config["LOG_LEVEL"])
     register_models()
     register_job_handlers()
-    register_extensions(app)
+    try:
+        register_extensions(app)
+    except (CatalogError, EncryptionKeysError, ProviderSetupError) as error:  # name no secret
+        raise SystemExit(f"partner-api cannot start: {error}") from None
     register_blueprints(app)
     errors.register_errorhandlers(app)
     commands.register(app)

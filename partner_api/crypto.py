@@ -6,18 +6,22 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
 
 
+class EncryptionKeysError(ValueError):
+    """ENCRYPTION_KEYS cannot be used; the message never holds a key."""
+
+
 class SecretBox:
     """Encrypts with the newest key, decrypts with any configured key."""
 
     def __init__(self, keys: str) -> None:
         parts = [part.strip() for part in keys.split(",") if part.strip()]
         if not parts:
-            raise ValueError("ENCRYPTION_KEYS holds no key")
+            raise EncryptionKeysError("ENCRYPTION_KEYS holds no key")
         try:
             self._fernet = MultiFernet([Fernet(part) for part in parts])
         except (ValueError, TypeError):
             # Never echo the keys themselves.
-            raise ValueError(
+            raise EncryptionKeysError(
                 "ENCRYPTION_KEYS must be comma-separated url-safe base64 Fernet keys"
             ) from None
 
