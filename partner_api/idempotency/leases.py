@@ -24,7 +24,6 @@ calls, so a token is never read while it changes.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,6 +70,7 @@ class ClaimKeeper:
         self._held: dict[int, _Lease] = {}
         self._releasing: dict[int, datetime] = {}
         self._thread: threading.Thread | None = None
+        self._wake = threading.Event()  # a release cuts the renewal interval short
 
     def hold(self, record_id: int, until: datetime, seconds: float) -> None:
         """Keep the claim `record_id` (whose lease ends at `until`) alive until let go."""
@@ -93,6 +93,7 @@ class ClaimKeeper:
             self._release_pending()
             if self._releasing:
                 self._ensure_thread()
+                self._wake.set()
 
     def tick(self) -> None:
         """Renew every held lease and retry every pending release (the thread's round)."""
@@ -113,10 +114,10 @@ class ClaimKeeper:
                 if not self._held and not self._releasing:
                     self._thread = None
                     return
-                shortest = min((lease.seconds for lease in self._held.values()), default=None)
-            time.sleep(
-                shortest / RENEWALS_PER_LEASE if shortest is not None else RELEASE_RETRY_SECONDS
-            )
+                pauses = [lease.seconds / RENEWALS_PER_LEASE for lease in self._held.values()]
+                pause = min(pauses + ([RELEASE_RETRY_SECONDS] if self._releasing else []))
+            self._wake.wait(pause)
+            self._wake.clear()
             self.tick()
 
     def _renew_held(self) -> None:
