@@ -79,7 +79,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.JWT_LEEWAY_SECONDS = 60
         self.IDEMPOTENCY_WAIT_SECONDS = 10.0
-        self.IDEMPOTENCY_LEASE_SECONDS = 300
+        # A claim lasts this long unless its request renews it (partner_api/idempotency/leases.py).
+        self.IDEMPOTENCY_LEASE_SECONDS = 30
         self.IDEMPOTENCY_RETENTION_HOURS = 48
         # What an overdue invoice does: `notify` (a notification) or `suspend` (that, and a
         # suspension of the installation); see partner_api/webhooks/dunning.py.

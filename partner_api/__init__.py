@@ -14,6 +14,7 @@ from partner_api import (
     catalog,
     commands,
     crypto,
+    database_unavailable,
     errors,
     health,
     logs,
@@ -48,6 +49,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         raise SystemExit(f"partner-api cannot start: {error}") from None
     register_blueprints(app)
     errors.register_errorhandlers(app)
+    database_unavailable.register_errorhandler(app)
     commands.register(app)
     return app
 

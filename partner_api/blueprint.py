@@ -5,7 +5,8 @@
   autocommit engine (partner_api/autocommit.py), with nothing to commit;
 - a mutating call with an `Idempotency-Key` is claimed first, or answered from the store;
 - the view's changes and the stored response commit in one transaction;
-- any error rolls everything back (the database is left as it was) and frees the key.
+- any error rolls everything back (the database is left as it was) and frees the key (at
+  once, or as soon as the database answers again: partner_api/idempotency/leases.py).
 
 It also documents, on every operation, what the guard and the idempotency layer add: the
 `X-Vercel-Auth` and `Idempotency-Key` headers and the error envelope of their refusals.
@@ -90,6 +91,8 @@ def transactional(view: Callable) -> Callable:
             if claim is not None:
                 idempotency.release(claim)
             raise
+        if claim is not None:
+            idempotency.finish(claim)
         return response
 
     return run

@@ -2,8 +2,9 @@
 
 A claim is inserted and committed on its own (autocommit) connection before the view runs,
 so a concurrent duplicate hits the unique constraint instead of running. The response is
-stored in the request's own transaction, together with the changes it reports; if the
-process dies before that commit the claim's lease runs out and a retry runs the call again.
+stored in the request's own transaction, together with the changes it reports. While the
+request runs its claim's short lease is renewed (leases.py); if the process dies before the
+commit, or the claim cannot be released, the lease runs out and a retry runs the call again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, insert, select, update
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from partner_api import autocommit, nulchars
 from partner_api.errors import Conflict, Unprocessable
 from partner_api.extensions import db
+from partner_api.idempotency.leases import keeper
 from partner_api.idempotency.models import COMPLETED, IN_PROGRESS, IdempotencyRecord
 from partner_api.timeutil import utcnow
 
@@ -99,20 +101,16 @@ _COMPLETE = (
         response_body=bindparam("response_body", type_=_records.c.response_body.type),
     )
 )
-_RELEASE = delete(_records).where(
-    _records.c.id == bindparam("record_id"), _records.c.state == IN_PROGRESS
-)
 
 
-def _try_claim(call: Request, lease_seconds: float) -> int | None:
+def _try_claim(call: Request, until: datetime) -> int | None:
     """Insert the claim, committed at once (autocommit), beside the request's transaction."""
-    now = utcnow()
     values = {
         **_identity(call),
         "fingerprint": call.fingerprint,
         "state": IN_PROGRESS,
-        "lease_until": now + timedelta(seconds=lease_seconds),
-        "created_at": now,
+        "lease_until": until,
+        "created_at": utcnow(),
     }
     try:
         with autocommit.engine().connect() as connection:
@@ -125,13 +123,8 @@ def _existing(call: Request) -> Row | None:
     return autocommit.first(_EXISTING, _identity(call))
 
 
-def _take_over_expired(record_id: int, lease_seconds: float) -> bool:
-    now = utcnow()
-    params = {
-        "record_id": record_id,
-        "now": now,
-        "lease_until": now + timedelta(seconds=lease_seconds),
-    }
+def _take_over_expired(record_id: int, until: datetime) -> bool:
+    params = {"record_id": record_id, "now": utcnow(), "lease_until": until}
     with autocommit.engine().connect() as connection:
         return connection.execute(_TAKE_OVER, params).rowcount == 1
 
@@ -151,8 +144,10 @@ def begin(call: Request, *, wait_seconds: float, lease_seconds: float) -> int | 
     deadline = time.monotonic() + wait_seconds
     delay = 0.02
     while True:
-        claimed = _try_claim(call, lease_seconds)
+        until = utcnow() + timedelta(seconds=lease_seconds)
+        claimed = _try_claim(call, until)
         if claimed is not None:
+            keeper().hold(claimed, until, lease_seconds)
             return claimed
         record = _existing(call)
         if record is None:
@@ -164,7 +159,8 @@ def begin(call: Request, *, wait_seconds: float, lease_seconds: float) -> int | 
             )
         if record.state == COMPLETED:
             return Replay(record.response_status, record.response_body)
-        if _take_over_expired(record.id, lease_seconds):
+        if _take_over_expired(record.id, until):
+            keeper().hold(record.id, until, lease_seconds)
             return record.id
         if time.monotonic() >= deadline:
             raise Conflict(
@@ -182,10 +178,18 @@ def complete(record_id: int, status: int, body: Any) -> None:
     )
 
 
+def finish(record_id: int) -> None:
+    """The response is committed: the claim's lease needs no more renewals."""
+    keeper().finish(record_id)
+
+
 def release(record_id: int) -> None:
-    """Forget a claim whose call failed, so that a retry runs it again."""
-    with autocommit.engine().connect() as connection:
-        connection.execute(_RELEASE, {"record_id": record_id})
+    """Forget a claim whose call failed, so that a retry runs it again.
+
+    Now, or as soon as the database answers (leases.py): a release that cannot reach the
+    database does not raise, so the request's own error is the one answered.
+    """
+    keeper().release(record_id)
 
 
 def purge(older_than: timedelta) -> int:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from partner_api.extensions import db
 from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
-from partner_api.jobs.queue import run_due
 from partner_api.jobs.schedule import schedule_due
+from partner_api.jobs.worker import Worker
 from partner_api.timeutil import isoformat, utcnow
 
 jobs = AppGroup("jobs", help="Background jobs.")
@@ -23,15 +23,16 @@ jobs = AppGroup("jobs", help="Background jobs.")
 # Payloads may carry secrets (they are encrypted at rest); these keys are never printed.
 SECRET_KEY = re.compile(r"value|token|secret|password|credential", re.IGNORECASE)
 MASK = "***"
-# How often a running worker enqueues periodic work.
-SCHEDULE_INTERVAL = 60.0
 
 
 @jobs.command("work")
 @click.option("--burst", is_flag=True, help="Exit once no job is due.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between polls when idle.")
 def work(burst: bool, poll: float) -> None:
-    """Run due jobs; stops cleanly on SIGTERM/SIGINT after the job at hand."""
+    """Run due jobs; stops cleanly on SIGTERM/SIGINT after the job at hand.
+
+    A database outage is waited out (partner_api/jobs/worker.py), even with --burst.
+    """
     stopping = False
 
     def stop(signum, frame):
@@ -40,20 +41,13 @@ def work(burst: bool, poll: float) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    total = 0
-    next_schedule = 0.0
+    worker = Worker()
     while not stopping:
-        if time.monotonic() >= next_schedule:
-            schedule_due()
-            db.session.commit()
-            next_schedule = time.monotonic() + SCHEDULE_INTERVAL
-        ran = run_due(limit=100)
-        total += ran
-        if ran == 0:
+        if worker.round() == 0:
             if burst:
                 break
             time.sleep(poll)
-    click.echo(f"ran {total} jobs")
+    click.echo(f"ran {worker.ran} jobs")
 
 
 @jobs.command("schedule")

@@ -178,6 +178,21 @@ def _record_failure(job_id: int, error: Exception) -> None:
     db.session.commit()
 
 
+def end_lease(job_id: int, attempt: int) -> None:
+    """End the lease of a job's attempt now, as if its worker had died (`claim_next`).
+
+    For a worker that could not record the attempt's outcome; if the outcome was recorded
+    after all, the attempt is no longer running and nothing changes.
+    """
+    now = utcnow()
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == RUNNING, Job.attempts == attempt)
+        .values(locked_until=now, updated_at=now)
+    )
+    db.session.commit()
+
+
 def run_due(limit: int | None = None) -> int:
     """Run due jobs until none is left (or `limit`); returns how many ran."""
     count = 0
