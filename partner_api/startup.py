@@ -1,8 +1,9 @@
 """How a process of this server ends on a cause it knows: one line that names it.
 
-A database that cannot be reached ends `flask db upgrade` (the release step), a CLI command
-or a preloading gunicorn with one line on stderr naming `DATABASE_URL` and the driver's own
-first line (host and port, never a password), not a traceback. Any other uncaught exception
+A database that cannot be reached (`dboutage.is_unreachable`) ends `flask db upgrade` (the
+release step), a CLI command or a preloading gunicorn with one line on stderr naming
+`DATABASE_URL` and the driver's own first line (host and port, never a password), not a
+traceback. Any other uncaught exception
 keeps Python's default report: it is a bug to be read in full.
 """
 
@@ -11,19 +12,17 @@ from __future__ import annotations
 import sys
 from types import TracebackType
 
-from sqlalchemy.exc import OperationalError
-
-
-def unreachable_database_line(error: OperationalError) -> str:
-    cause = str(error.orig or error).strip().splitlines()[0]
-    return f"partner-api: the database of DATABASE_URL cannot be reached: {cause}"
+from partner_api.dboutage import describe, is_unreachable
 
 
 def _report(
     kind: type[BaseException], error: BaseException, trace: TracebackType | None
 ) -> None:
-    if isinstance(error, OperationalError):
-        print(unreachable_database_line(error), file=sys.stderr)
+    if is_unreachable(error):
+        print(
+            f"partner-api: the database of DATABASE_URL cannot be reached: {describe(error)}",
+            file=sys.stderr,
+        )
         return
     sys.__excepthook__(kind, error, trace)
 

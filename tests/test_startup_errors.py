@@ -75,7 +75,8 @@ def test_an_unreachable_database_ends_the_command_with_one_line(command):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1
     assert lines == [
-        "partner-api: the database of DATABASE_URL cannot be reached: connection failed: "
+        "partner-api: the database of DATABASE_URL cannot be reached: OperationalError: "
+        "connection failed: "
         'connection to server at "127.0.0.1", port 1 failed: Connection refused'
     ]
     assert SECRET_VALUE not in result.stderr + result.stdout
