@@ -1,0 +1,105 @@
+"""What a running server says about its cluster's exposure (see `exposure`).
+
+One finding per app, computed lazily and kept for `FINDING_LIFETIME`: `/readyz` is public and
+polled by the router, so no poll in between reaches the cluster, and concurrent polls wait for
+the one that asks. The finding names the exposed databases, or says the cluster could not be
+asked, never why in more words (the DSN stays out of it); the cluster's own log line has the
+details. An exposure is a warning, never unreadiness.
+
+The start-up check logs one line: a WARNING naming the exposed databases and the command that
+closes them, or INFO when there are none or the cluster did not answer (`Cluster` has already
+logged its WARNING then). It runs when a serving process starts, not in `create_app()`: tests
+and CLI commands build many apps, and a server must start while its cluster is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from time import monotonic
+from typing import Any
+
+import psycopg
+from flask import Flask
+
+from partner_api.providers.base import ProviderError
+from partner_api.providers.postgres.cluster import Cluster
+from partner_api.providers.postgres.exposure import exposed_databases
+
+log = logging.getLogger(__name__)
+
+FINDING_LIFETIME = timedelta(minutes=5)
+CLOSING_COMMAND = "flask --app wsgi postgres-provider revoke-public-connect"
+_EXTENSION = "partner_api.postgres_exposure"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The exposed databases, or None if the cluster could not be asked."""
+
+    exposed: tuple[str, ...] | None
+    found_at: float
+
+    def detail(self) -> dict[str, Any]:
+        if self.exposed is None:
+            return {"cluster": "unreachable"}
+        return {"public_connect": list(self.exposed)}
+
+
+class ExposureWatch:
+    """The cached finding of one cluster."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+        self._lock = threading.Lock()
+        self._finding: Finding | None = None
+
+    def finding(self) -> Finding:
+        with self._lock:
+            finding = self._finding
+            if (
+                finding is None
+                or monotonic() - finding.found_at >= FINDING_LIFETIME.total_seconds()
+            ):
+                finding = self._finding = Finding(self._ask(), monotonic())
+            return finding
+
+    def _ask(self) -> tuple[str, ...] | None:
+        try:
+            with self._cluster.admin() as connection:
+                return tuple(exposed_databases(connection))
+        except ProviderError:
+            return None
+        except psycopg.Error as error:
+            log.warning("postgres provider: the exposure check failed (%s)", type(error).__name__)
+            return None
+
+
+def watch_of(app: Flask) -> ExposureWatch:
+    """The app's watch, made on first use (`setdefault`: two threads keep the same one)."""
+    watch = app.extensions.get(_EXTENSION)
+    if watch is None:
+        cluster = Cluster(app.config["POSTGRES_PROVIDER_ADMIN_URL"])
+        watch = app.extensions.setdefault(_EXTENSION, ExposureWatch(cluster))
+    return watch
+
+
+def readiness_detail(app: Flask) -> dict[str, Any]:
+    return watch_of(app).finding().detail()
+
+
+def check_at_start(app: Flask) -> None:
+    exposed = watch_of(app).finding().exposed
+    if exposed is None:
+        log.info("postgres provider: exposure check skipped, the cluster did not answer")
+    elif exposed:
+        log.warning(
+            "postgres provider: every tenant login role can connect to these databases, "
+            "whose CONNECT is granted to PUBLIC: %s; close them with `%s`",
+            ", ".join(exposed),
+            CLOSING_COMMAND,
+        )
+    else:
+        log.info("postgres provider: no database grants CONNECT to PUBLIC")
