@@ -27,6 +27,7 @@ from partner_api.providers import operations
 from partner_api.providers.postgres import PostgresProvider, exposure_watch
 from partner_api.providers.postgres.cluster import Cluster
 from partner_api.providers.postgres.exposure import exposed_databases
+from partner_api.providers.postgres.exposure_watch import UNREACHABLE
 from tests.conftest import running_app
 from tests.providers import pg_cluster
 from tests.providers.test_postgres import context
@@ -61,7 +62,15 @@ class Throwaways:
         return f"partner_api_test_{kind}_{uuid.uuid4().hex[:8]}"
 
     def run(self, statement: sql.Composable) -> None:
+        """As the superuser, in the admin URL's database: only statements on our own objects."""
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(statement)
+
+    def inside(self, database: str, statement: str) -> None:
+        """As the superuser, in `database`, which must be one made here."""
+        assert database in self.databases
+        conninfo = make_conninfo(self.admin_url, dbname=database)
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
             connection.execute(statement)
 
     def role(self, kind: str, options: str = "") -> str:
@@ -373,9 +382,39 @@ def test_readyz_says_the_cluster_is_unreachable_without_its_dsn(app_settings):
     assert response.get_json() == {
         "status": "ok",
         "database": "ok",
-        "postgres_provider": {"cluster": "unreachable"},
+        "postgres_provider": {"public_connect": None, "unknown_because": UNREACHABLE},
     }
     assert PASSWORD not in response.get_data(as_text=True) + stream.getvalue()
+
+
+@pytest.mark.postgres
+def test_a_check_that_fails_is_named_by_its_error_class_and_readiness_stays(
+    admin_url, made, app_settings
+):
+    checker = made.role("checker")
+    database = made.database("nocheck")
+    # In this database only, the check's catalog function is out of the checker's reach.
+    made.inside(
+        database,
+        "REVOKE EXECUTE ON FUNCTION pg_catalog.aclexplode(pg_catalog.aclitem[]) FROM PUBLIC",
+    )
+    settings = {**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": url_as(admin_url, checker, database)}
+    with served(settings) as (app, stream):
+        response = app.test_client().get("/readyz")
+        polled = lines(stream)
+        operations.check_at_start(app)
+
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
+    unknown = {
+        "public_connect": None,
+        "unknown_because": "the check failed (InsufficientPrivilege)",
+    }
+    assert response.get_json()["postgres_provider"] == unknown
+    assert [line for line in polled if line["level"] != "INFO"] == []
+    assert warnings_in(stream) == [
+        f"postgres provider: exposure unknown: {unknown['unknown_because']}"
+    ]
+    assert PASSWORD not in stream.getvalue()
 
 
 # --- the start-up check ------------------------------------------------------------------------

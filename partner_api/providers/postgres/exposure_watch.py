@@ -2,14 +2,15 @@
 
 One finding per app, computed lazily and kept for `FINDING_LIFETIME`: `/readyz` is public and
 polled by the router, so no poll in between reaches the cluster, and concurrent polls wait for
-the one that asks. The finding names the exposed databases, or says the cluster could not be
-asked, never why in more words (the DSN stays out of it); the cluster's own log line has the
-details. An exposure is a warning, never unreadiness.
+the one that asks. The finding names the exposed databases, or says why it could not: the
+cluster did not answer, or the check failed (named by its error class only: no DSN, no server
+message). An exposure is a warning, never unreadiness.
 
-The start-up check logs one line: a WARNING naming the exposed databases and the command that
-closes them, or INFO when there are none or the cluster did not answer (`Cluster` has already
-logged its WARNING then). It runs when a serving process starts, not in `create_app()`: tests
-and CLI commands build many apps, and a server must start while its cluster is down.
+Polls log nothing of their own. The start-up check logs one line: a WARNING naming the
+exposed databases and the command that closes them, a WARNING when the check failed, or INFO
+when there are none or the cluster did not answer (`Cluster` has already logged its own
+WARNING then). It runs when a serving process starts, not in `create_app()`: tests and CLI
+commands build many apps, and a server must start while its cluster is down.
 """
 
 from __future__ import annotations
@@ -35,16 +36,20 @@ CLOSING_COMMAND = "flask --app wsgi postgres-provider revoke-public-connect"
 _EXTENSION = "partner_api.postgres_exposure"
 
 
+UNREACHABLE = "the cluster did not answer"
+
+
 @dataclass(frozen=True)
 class Finding:
-    """The exposed databases, or None if the cluster could not be asked."""
+    """The exposed databases, or (`exposed` None) why they are not known."""
 
-    exposed: tuple[str, ...] | None
     found_at: float
+    exposed: tuple[str, ...] | None = None
+    unknown_because: str | None = None
 
     def detail(self) -> dict[str, Any]:
         if self.exposed is None:
-            return {"cluster": "unreachable"}
+            return {"public_connect": None, "unknown_because": self.unknown_because}
         return {"public_connect": list(self.exposed)}
 
 
@@ -63,18 +68,18 @@ class ExposureWatch:
                 finding is None
                 or monotonic() - finding.found_at >= FINDING_LIFETIME.total_seconds()
             ):
-                finding = self._finding = Finding(self._ask(), monotonic())
+                finding = self._finding = self._ask()
             return finding
 
-    def _ask(self) -> tuple[str, ...] | None:
+    def _ask(self) -> Finding:
         try:
             with self._cluster.admin() as connection:
-                return tuple(exposed_databases(connection))
+                return Finding(monotonic(), exposed=tuple(exposed_databases(connection)))
         except ProviderError:
-            return None
+            return Finding(monotonic(), unknown_because=UNREACHABLE)
         except psycopg.Error as error:
-            log.warning("postgres provider: the exposure check failed (%s)", type(error).__name__)
-            return None
+            failure = f"the check failed ({type(error).__name__})"
+            return Finding(monotonic(), unknown_because=failure)
 
 
 def watch_of(app: Flask) -> ExposureWatch:
@@ -91,9 +96,11 @@ def readiness_detail(app: Flask) -> dict[str, Any]:
 
 
 def check_at_start(app: Flask) -> None:
-    exposed = watch_of(app).finding().exposed
+    finding = watch_of(app).finding()
+    exposed = finding.exposed
     if exposed is None:
-        log.info("postgres provider: exposure check skipped, the cluster did not answer")
+        level = logging.INFO if finding.unknown_because == UNREACHABLE else logging.WARNING
+        log.log(level, "postgres provider: exposure unknown: %s", finding.unknown_because)
     elif exposed:
         log.warning(
             "postgres provider: every tenant login role can connect to these databases, "
