@@ -172,6 +172,15 @@ def provider_app(app_settings, admin_url) -> Iterator[tuple[Any, io.StringIO]]:
         yield app_and_log
 
 
+@pytest.fixture
+def unreachable_app(app_settings) -> Iterator[tuple[Any, io.StringIO]]:
+    """The postgres provider offered on a cluster that does not answer (a closed port)."""
+    with served(
+        {**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": UNREACHABLE_ADMIN_URL}
+    ) as app_and_log:
+        yield app_and_log
+
+
 def revoke(app, *arguments: str, answer: str | None = None):
     return app.test_cli_runner().invoke(args=[*COMMAND, *arguments], input=answer)
 
@@ -265,12 +274,12 @@ def test_the_app_s_own_role_keeps_what_it_had_through_public(admin_url, made, ap
     with served({**app_settings, **settings}) as (app, _):
         result = revoke(app, "--database", app_database, "--yes")
 
-    assert result.exit_code == 0, result.output
-    assert app_role in result.output
-    assert not connects(admin_url, tenant, app_database)
     conninfo = make_conninfo(admin_url, user=app_role, password=PASSWORD, dbname=app_database)
     with psycopg.connect(conninfo, connect_timeout=5) as connection:
         connection.execute("CREATE TEMPORARY TABLE scratch (n int)")  # TEMPORARY kept too
+    assert not connects(admin_url, tenant, app_database)
+    assert result.exit_code == 0, result.output
+    assert app_role in result.output
 
 
 @pytest.mark.postgres
@@ -287,14 +296,14 @@ def test_a_non_superuser_admin_closes_what_it_owns_and_reports_what_it_cannot(
     with served(settings) as (app, _):
         result = revoke(app, "--database", owned, "--database", foreign, "--yes")
 
+    assert connects(admin_url, admin, owned) and not connects(admin_url, tenant, owned)
+    assert acl(admin_url, foreign) is None and connects(admin_url, tenant, foreign)
     assert result.exit_code == 1
     assert f"{owned}: revoked CONNECT, TEMPORARY from PUBLIC; granted them first to {admin}" in (
         result.output
     )
     assert f"{foreign}: unchanged: PUBLIC still holds CONNECT, TEMPORARY" in result.output
     assert "1 of 2 databases left unchanged" in result.output
-    assert connects(admin_url, admin, owned) and not connects(admin_url, tenant, owned)
-    assert acl(admin_url, foreign) is None and connects(admin_url, tenant, foreign)
 
 
 @pytest.mark.postgres
@@ -316,12 +325,9 @@ def test_the_command_exists_only_where_the_postgres_provider_is_offered(app_sett
         assert revoke(app, "--yes").exit_code == 2  # click: no such command
 
 
-def test_an_unreachable_cluster_is_an_error_without_the_dsn(app_settings):
-    with served({**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": UNREACHABLE_ADMIN_URL}) as (
-        app,
-        stream,
-    ):
-        result = revoke(app, "--database", "partner_api_test_none", "--yes")
+def test_an_unreachable_cluster_is_an_error_without_the_dsn(unreachable_app):
+    app, stream = unreachable_app
+    result = revoke(app, "--database", "partner_api_test_none", "--yes")
     assert result.exit_code == 1
     assert "unavailable" in result.output
     assert PASSWORD not in result.output + stream.getvalue()
@@ -372,12 +378,9 @@ def test_readyz_asks_the_cluster_once_per_finding_lifetime(
     assert exposed not in refreshed["postgres_provider"]["public_connect"]
 
 
-def test_readyz_says_the_cluster_is_unreachable_without_its_dsn(app_settings):
-    with served({**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": UNREACHABLE_ADMIN_URL}) as (
-        app,
-        stream,
-    ):
-        response = app.test_client().get("/readyz")
+def test_readyz_says_the_cluster_is_unreachable_without_its_dsn(unreachable_app):
+    app, stream = unreachable_app
+    response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {
         "status": "ok",
@@ -434,12 +437,9 @@ def test_the_start_up_check_warns_once_naming_the_exposed_databases(made, provid
     assert exposure_watch.CLOSING_COMMAND in warning
 
 
-def test_the_start_up_check_on_an_unreachable_cluster_is_one_warning(app_settings):
-    with served({**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": UNREACHABLE_ADMIN_URL}) as (
-        app,
-        stream,
-    ):
-        operations.check_at_start(app)
+def test_the_start_up_check_on_an_unreachable_cluster_is_one_warning(unreachable_app):
+    app, stream = unreachable_app
+    operations.check_at_start(app)
     (warning,) = warnings_in(stream)
     assert "cannot connect to the cluster" in warning
     assert PASSWORD not in stream.getvalue()
