@@ -22,3 +22,10 @@ max_requests_jitter = 5000
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """Once per server, in the master, before the workers fork: they inherit what it found."""
+    from partner_api.providers import operations
+
+    operations.check_at_start(server.app.wsgi())

@@ -19,6 +19,7 @@ from partner_api.extensions import db
 from partner_api.idempotency import service as idempotency
 from partner_api.installations.commands import installations
 from partner_api.jobs.commands import jobs
+from partner_api.providers import operations
 
 dev = AppGroup("dev", help="Local development without Vercel.")
 maintenance = AppGroup("maintenance", help="Operations on stored data.")
@@ -122,3 +123,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(billing)
     app.cli.add_command(invoices)
     app.cli.add_command(installations)
+    operations.register_commands(app)

@@ -1,14 +1,19 @@
-"""Public liveness and readiness probes for the platform's router."""
+"""Public liveness and readiness probes for the platform's router.
+
+Readiness is the app's database answering; the providers may add details to it
+(`providers/operations.py`) that never change the status.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from partner_api.extensions import db
+from partner_api.providers import operations
 from partner_api.version import __version__
 
 log = logging.getLogger(__name__)
@@ -24,10 +29,11 @@ def healthz():
 @blueprint.get("/readyz")
 def readyz():
     """Ready to serve: the database answers."""
+    details = operations.readiness_details(current_app)
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         log.warning("readiness check: database unreachable")
         db.session.rollback()
-        return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+        return jsonify(status="unavailable", database="unreachable", **details), 503
+    return jsonify(status="ok", database="ok", **details)

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from partner_api.extensions import db
 from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
 from partner_api.jobs.schedule import schedule_due
 from partner_api.jobs.worker import Worker
+from partner_api.providers import operations
 from partner_api.timeutil import isoformat, utcnow
 
 jobs = AppGroup("jobs", help="Background jobs.")
@@ -41,6 +43,7 @@ def work(burst: bool, poll: float) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    operations.check_at_start(current_app)
     worker = Worker()
     while not stopping:
         if worker.round() == 0:
