@@ -249,6 +249,30 @@ def test_the_admin_never_runs_what_a_tenant_planted(
     assert attributes(database) == {}
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE EVENT TRIGGER trojan ON ddl_command_end EXECUTE FUNCTION public.trojan_hook()",
+        "CREATE CAST (text AS name) WITH FUNCTION public.trojan_name(text)",
+    ],
+    ids=["event trigger", "cast between built-in types"],
+)
+def test_a_tenant_cannot_plant_what_would_fire_wherever_it_is_found(hostile_resource, statement):
+    """What the audit in `admin` relies on: these are found without a search path, and a
+    tenant may create neither."""
+    _, _, credentials = hostile_resource
+    with psycopg.connect(secrets_of(credentials)["DATABASE_URL"], autocommit=True) as tenant:
+        tenant.execute(
+            "CREATE FUNCTION public.trojan_hook() RETURNS event_trigger LANGUAGE plpgsql"
+            " AS 'BEGIN END'"
+        )
+        tenant.execute(
+            "CREATE FUNCTION public.trojan_name(text) RETURNS name LANGUAGE sql AS 'SELECT $1'"
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            tenant.execute(statement)
+
+
 def test_every_admin_connection_pins_the_search_path_at_startup(server_url):
     with temporary_postgres_database(server_url) as probe_url:
         probe = conninfo_to_dict(probe_url.replace("+psycopg", "", 1))["dbname"]
