@@ -219,7 +219,7 @@ def hostile_resource(
 
 @pytest.mark.parametrize("search_path", ["pinned", "not pinned"])
 def test_the_admin_never_runs_what_a_tenant_planted(
-    hostile_resource, admin_database, search_path, monkeypatch
+    hostile_resource, server_url, admin_database, search_path, monkeypatch
 ):
     """Also with the pin removed: then the qualified names and running nothing inside the
     tenant's database are what keeps every trojan idle."""
@@ -230,23 +230,31 @@ def test_the_admin_never_runs_what_a_tenant_planted(
     tenant_database = make_conninfo(admin_database, dbname=database)
     before = attributes(database)
     assert before == {database: NO_ATTRIBUTES, f"{database}_1": NO_ATTRIBUTES}
+    # Provisioned among the trojans of the admin database.
+    neighbour = context(provider.provision(context()).state)
+    try:
+        rotated = provider.rotate_secrets(resource, "scheduled").credentials
+        delayed = provider.finish_rotation(resource)
+        provider.revoke(resource, first.state)
+        provider.revoke(resource, rotated.state)
+        provider.repl(resource, "SELECT count(*) FROM trojan_calls", True)
+        provider.repl(resource, "CREATE TABLE made_in_console (id int)", False)
+        provider.usage(resource)
 
-    rotated = provider.rotate_secrets(resource, "scheduled").credentials
-    delayed = provider.finish_rotation(resource)
-    provider.revoke(resource, first.state)
-    provider.revoke(resource, rotated.state)
-    provider.repl(resource, "SELECT count(*) FROM trojan_calls", True)
-    provider.repl(resource, "CREATE TABLE made_in_console (id int)", False)
-    provider.usage(resource)
+        assert calls(tenant_database) == []
+        assert calls(admin_database) == []
+        assert attributes(database) == {
+            database: NO_ATTRIBUTES,
+            delayed.state["role"]: NO_ATTRIBUTES,
+        }
 
-    assert calls(tenant_database) == []
-    assert calls(admin_database) == []
-    assert attributes(database) == {database: NO_ATTRIBUTES, delayed.state["role"]: NO_ATTRIBUTES}
+        provider.deprovision(resource)
+        provider.deprovision(neighbour)
 
-    provider.deprovision(resource)
-
-    assert calls(admin_database) == []
-    assert attributes(database) == {}
+        assert calls(admin_database) == []
+        assert attributes(database) == {}
+    finally:
+        pg_cluster.drop_everything(server_url, neighbour.state["database"])
 
 
 @pytest.mark.parametrize(
@@ -296,12 +304,13 @@ def test_every_admin_connection_pins_the_search_path_at_startup(server_url):
 def test_every_trojan_is_a_live_trap(server_url, admin_database, accomplice):
     """A session searching `public` before `pg_catalog` runs each, which then escalates."""
     with psycopg.connect(admin_database, autocommit=True) as session:
+        ((admin,),) = session.execute("SELECT session_user").fetchall()
         plant(session, accomplice)
         session.execute("SET search_path = public, pg_catalog")
         for trojan in TROJANS:
             session.execute(sql.SQL("SELECT {}").format(sql.SQL(trojan.bait)))
 
-    assert calls(admin_database) == sorted(f"{trojan.signature} as postgres" for trojan in TROJANS)
+    assert calls(admin_database) == sorted(f"{trojan.signature} as {admin}" for trojan in TROJANS)
     assert pg_cluster.query(
         server_url, "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = %s", (accomplice,)
     ) == [(True,)]
@@ -311,11 +320,11 @@ def test_every_trojan_is_a_live_trap(server_url, admin_database, accomplice):
 def statements_inside(monkeypatch) -> list[tuple[str, str]]:
     """(database, statement) of every statement the provider runs as its admin, as run."""
     statements: list[tuple[str, str]] = []
+    admin_user = conninfo_to_dict(pg_cluster.admin_url()).get("user")
 
     class Recording(psycopg.Cursor):
         def execute(self, query, params=None, **options):
             info = self.connection.info
-            admin_user = conninfo_to_dict(pg_cluster.admin_url()).get("user")
             if info.user == admin_user and info.parameter_status("application_name") == (
                 APPLICATION_NAME
             ):
