@@ -46,13 +46,15 @@ Statement by statement:
 - `drop_resource`, admin's database: the member roles as above, `ALTER ROLE … NOLOGIN`,
   their sessions terminated, `DROP DATABASE … WITH (FORCE)` (which ends the database's
   other sessions and runs nothing inside it), `DROP ROLE IF EXISTS`.
-- `database_size`, admin's database: `pg_database_size(oid)` from `pg_database`.
+- `database_size`, admin's database: `pg_database_size(oid)` from `pg_database`; and
+  `cluster.has_database`, there too, `pg_database` by `datname =` (before a rotation or a
+  console command, and when an admin connection to a resource's database fails).
 
 A tenant's role settings (`ALTER ROLE <self> SET …`, allowed to every role for itself) only
-apply to the tenant's own sessions; the admin's database and the tenant databases are owned
-by the admin, so only the admin can give them settings, and the startup `search_path` would
-outrank them anyway. A tenant cannot create objects in another session's temporary schema,
-nor casts between built-in types (that takes owning one of them).
+apply to the tenant's own sessions. Database settings (`ALTER DATABASE … SET`) take owning
+the database, and a tenant owns neither its database (the admin does) nor the admin's; the
+startup `search_path` would outrank them anyway. A tenant cannot create objects in another
+session's temporary schema, nor casts between built-in types (that takes owning one of them).
 """
 
 from __future__ import annotations
