@@ -43,6 +43,11 @@ def query(url: str, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[
         return connection.execute(statement, params).fetchall()
 
 
+def execute(url: str, statement: str | sql.Composable, params: tuple[Any, ...] = ()) -> None:
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(statement, params)
+
+
 def database_exists(url: str, database: str) -> bool:
     return bool(query(url, "SELECT 1 FROM pg_database WHERE datname = %s", (database,)))
 

@@ -3,6 +3,12 @@
 Every connection is short-lived, autocommit and bounded by a connect timeout. A cluster
 that cannot be reached (or drops the connection) becomes a `ProviderError` 503 the user can
 retry; its message never carries the DSN.
+
+Admin connections resolve unqualified names in the catalog only: `search_path` is
+`pg_catalog, pg_temp` from the startup packet on, so no function, operator or table a tenant
+created (in `public` or in a schema named after the admin) can stand in for a catalog one.
+A startup option outranks the database's and the role's own settings, and `RESET` returns
+to it. Listing `pg_temp` last keeps the session's temporary schema from coming first.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_SECONDS = 5
 ADMIN_STATEMENT_TIMEOUT = timedelta(seconds=60)
 APPLICATION_NAME = "partner-api-postgres-provider"
+ADMIN_SEARCH_PATH = "pg_catalog, pg_temp"
 
 # SQLAlchemy-style URLs (`postgresql+psycopg://`) and Heroku's `postgres://` are accepted.
 _URL_SCHEME = re.compile(r"^postgres(?:ql)?(?:\+[a-z0-9]+)?://", re.IGNORECASE)
@@ -52,8 +59,21 @@ def _unavailable() -> ProviderError:
     )
 
 
-def _options(statement_timeout: timedelta) -> str:
-    return f"-c statement_timeout={int(statement_timeout.total_seconds() * 1000)}"
+def _options(statement_timeout: timedelta, search_path: str | None = None) -> str:
+    """libpq `options`: settings the server applies as the session starts."""
+    options = f"-c statement_timeout={int(statement_timeout.total_seconds() * 1000)}"
+    if search_path:
+        # Spaces separate options unless escaped.
+        options += " -c search_path=" + search_path.replace(" ", "\\ ")
+    return options
+
+
+def has_database(connection: psycopg.Connection, database: str) -> bool:
+    """Whether `database` exists; `connection` is an admin's."""
+    found = connection.execute(
+        "SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (database,)
+    ).fetchone()
+    return found is not None
 
 
 class Cluster:
@@ -73,7 +93,9 @@ class Cluster:
         if database is not None:
             conninfo = make_conninfo(conninfo, dbname=database)
         try:
-            connection = self._open(conninfo, ADMIN_STATEMENT_TIMEOUT)
+            connection = self._open(
+                conninfo, _options(ADMIN_STATEMENT_TIMEOUT, search_path=ADMIN_SEARCH_PATH)
+            )
         except ProviderError:
             if database is not None and not self.database_exists(database):
                 raise DatabaseMissing() from None
@@ -83,10 +105,7 @@ class Cluster:
 
     def database_exists(self, database: str) -> bool:
         with self.admin() as connection:
-            found = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
-            ).fetchone()
-        return found is not None
+            return has_database(connection, database)
 
     @contextmanager
     def member(
@@ -96,11 +115,11 @@ class Cluster:
         conninfo = make_conninfo(
             self._admin_conninfo, dbname=database, user=role, password=password
         )
-        with self._guard(self._open(conninfo, statement_timeout)) as connection:
+        with self._guard(self._open(conninfo, _options(statement_timeout))) as connection:
             yield connection
 
     @staticmethod
-    def _open(conninfo: str, statement_timeout: timedelta) -> psycopg.Connection:
+    def _open(conninfo: str, options: str) -> psycopg.Connection:
         try:
             return psycopg.connect(
                 conninfo,
@@ -108,7 +127,7 @@ class Cluster:
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
                 application_name=APPLICATION_NAME,
                 client_encoding="UTF8",
-                options=_options(statement_timeout),
+                options=options,
             )
         except psycopg.OperationalError as error:
             # libpq's message names host and port, never the password.

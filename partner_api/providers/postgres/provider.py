@@ -4,7 +4,7 @@ partner runs and reaches through an admin URL."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +19,12 @@ from partner_api.providers.base import (
     UsageReading,
 )
 from partner_api.providers.postgres import admin, console
-from partner_api.providers.postgres.cluster import Cluster, DatabaseMissing, libpq_url
+from partner_api.providers.postgres.cluster import (
+    Cluster,
+    DatabaseMissing,
+    has_database,
+    libpq_url,
+)
 from partner_api.providers.postgres.credentials import Endpoint, login_credentials
 from partner_api.providers.postgres.names import ResourceNames
 
@@ -30,7 +35,8 @@ class PostgresProvider:
     """Provisions on the cluster of `admin_url`; hands out `public_url`'s host and port.
 
     The resource's provider state is `{"database": …}`; each credential set's state is
-    `{"role": …}`, the login role that `revoke` drops.
+    `{"role": …}`, the login role that `revoke` drops. Admin work runs in the admin URL's
+    database; see `admin` for the few statements that run inside a resource's database.
     """
 
     # How long one console command may run.
@@ -49,8 +55,8 @@ class PostgresProvider:
         try:
             with self._cluster.admin() as connection:
                 admin.create_database(connection, names)
-            with self._cluster.admin(names.database) as connection:
-                admin.open_public_schema(connection, names)
+                with self._cluster.admin(names.database) as inside:
+                    admin.open_public_schema(inside, names)
                 credentials = self._new_login(connection, names)
         except BaseException:
             # Leave nothing behind on the cluster; the original error is the one to report.
@@ -78,7 +84,7 @@ class PostgresProvider:
     def finish_rotation(self, resource: ResourceContext) -> Credentials:
         """A new login role with the group's privileges; the previous one keeps working."""
         names = ResourceNames.of(resource.state)
-        with self._cluster.admin(names.database) as connection:
+        with self._admin_for(names) as connection:
             return self._new_login(connection, names)
 
     def revoke(self, resource: ResourceContext, credentials_state: Mapping[str, Any]) -> None:
@@ -86,18 +92,13 @@ class PostgresProvider:
         role = str(credentials_state.get("role", ""))
         if names.login_generation(role) is None:
             raise ValueError("the credentials do not name a login role of this resource")
-        try:
-            with self._cluster.admin(names.database) as connection:
-                admin.drop_member_role(connection, names, role)
-        except DatabaseMissing:
-            # Nothing can be owned in a database that is gone: only the role is left.
-            with self._cluster.admin() as connection:
-                admin.drop_member_role(connection, names, role)
+        with self._cluster.admin() as connection:
+            self._drop_member(connection, names, role)
 
     def repl(self, resource: ResourceContext, command: str, read_only: bool) -> list[dict]:
         """Runs `command` as a throwaway member of the resource's group, never as the admin."""
         names = ResourceNames.of(resource.state)
-        with self._cluster.admin(names.database) as connection:
+        with self._admin_for(names) as connection:
             role, password = admin.create_console_role(connection, names)
             try:
                 with self._cluster.member(
@@ -105,7 +106,7 @@ class PostgresProvider:
                 ) as session:
                     return console.run(session, command, read_only)
             finally:
-                admin.drop_member_role(connection, names, role)
+                self._drop_member(connection, names, role)
 
     def usage(self, resource: ResourceContext) -> list[UsageReading]:
         names = ResourceNames.of(resource.state)
@@ -127,6 +128,23 @@ class PostgresProvider:
     def _new_login(self, connection: psycopg.Connection, names: ResourceNames) -> Credentials:
         role, password = admin.create_login_role(connection, names)
         return login_credentials(self._endpoint, names.database, role, password)
+
+    @contextlib.contextmanager
+    def _admin_for(self, names: ResourceNames) -> Iterator[psycopg.Connection]:
+        """An admin connection in the admin's database, for a resource whose database exists."""
+        with self._cluster.admin() as connection:
+            if not has_database(connection, names.database):
+                raise DatabaseMissing()
+            yield connection
+
+    def _drop_member(self, connection: psycopg.Connection, names: ResourceNames, role: str) -> None:
+        """Drops a login or console role; `connection` is an admin's, in the admin's database."""
+        if not admin.retire_member_role(connection, names, role):
+            return
+        # Nothing can be owned in a database that is gone: then only the role is left.
+        with contextlib.suppress(DatabaseMissing), self._cluster.admin(names.database) as inside:
+            admin.hand_over_owned(inside, names, role)
+        admin.drop_member_role(connection, role)
 
     def _drop(self, names: ResourceNames) -> None:
         with self._cluster.admin() as connection:
