@@ -1,7 +1,7 @@
 """Public liveness and readiness probes for the platform's router.
 
-Readiness is the app's database answering; the providers may add details to it
-(`providers/operations.py`) that never change the status.
+Readiness is the app's database answering at the migrations' head; the providers may add
+details to it (`providers/operations.py`) that never change the status.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from partner_api.extensions import db
+from partner_api import schema
 from partner_api.providers import operations
 from partner_api.version import __version__
 
@@ -28,12 +27,14 @@ def healthz():
 
 @blueprint.get("/readyz")
 def readyz():
-    """Ready to serve: the database answers."""
+    """Ready to serve: the database answers and its schema is at the migrations' head."""
     details = operations.readiness_details(current_app)
     try:
-        db.session.execute(text("SELECT 1"))
+        migrated = schema.at_head()
     except SQLAlchemyError:
         log.warning("readiness check: database unreachable")
-        db.session.rollback()
         return jsonify(status="unavailable", database="unreachable", **details), 503
+    if not migrated:
+        log.info("readiness check: the schema is behind the migrations")
+        return jsonify(status="unavailable", database="not migrated", **details), 503
     return jsonify(status="ok", database="ok", **details)

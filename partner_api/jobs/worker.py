@@ -21,6 +21,11 @@ the lease: the job runs again, or is dead if that was its last attempt. What hol
 
 Left to the lease: a claim whose own commit was in doubt (the job's id is not known to be
 ours), and every job of a worker that dies.
+
+A worker started before the release step migrated the database (a Procfile runner starts
+`web` and `worker` together) waits, with one WARNING, until the schema is at the migrations'
+head (partner_api/schema.py), then says so at INFO and carries on; it never touches a table
+the schema does not have yet.
 """
 
 from __future__ import annotations
@@ -35,11 +40,14 @@ from partner_api.dboutage import Outage, is_unreachable
 from partner_api.extensions import db
 from partner_api.jobs.queue import claim_next, end_lease, run
 from partner_api.jobs.schedule import schedule_due
+from partner_api.schema import at_head
 
 log = logging.getLogger(__name__)
 
 # How often a running worker enqueues periodic work.
 SCHEDULE_INTERVAL = 60.0
+# How often a worker waiting for the migrations looks at the schema again.
+SCHEMA_POLL_INTERVAL = 2.0
 
 
 class Worker:
@@ -52,11 +60,16 @@ class Worker:
         self._next_schedule = 0.0
         self._in_hand: tuple[int, int] | None = None  # (job id, attempt) being run
         self._unrecorded: list[tuple[int, int]] = []
+        self._schema_ready = False
+        self._waited_for_schema = False
 
     def round(self, limit: int = 100) -> int | None:
         """Run up to `limit` due jobs; how many ran, or None if the database did not answer."""
         ran = 0
         try:
+            if not self._schema_at_head():
+                self._sleep(SCHEMA_POLL_INTERVAL)
+                return None
             self._end_unrecorded_leases()
             self._schedule()
             while ran < limit and (job := claim_next()) is not None:
@@ -72,6 +85,22 @@ class Worker:
             return None
         self.outage.recovered()
         return ran
+
+    def _schema_at_head(self) -> bool:
+        if self._schema_ready:
+            return True
+        if not at_head():
+            if not self._waited_for_schema:
+                log.warning(
+                    "waiting for the database schema to reach the migrations' head "
+                    "(the release step: flask --app wsgi db upgrade)"
+                )
+                self._waited_for_schema = True
+            return False
+        if self._waited_for_schema:
+            log.info("the database schema is at the migrations' head: running jobs")
+        self._schema_ready = True
+        return True
 
     def _schedule(self) -> None:
         if time.monotonic() >= self._next_schedule:
