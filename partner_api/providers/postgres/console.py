@@ -10,8 +10,9 @@ the session's temporary schema that opens it as a cursor (a cursor too takes one
 only, and any that returns rows: SELECT, … RETURNING, SHOW, EXPLAIN), turns each of the first
 `MAX_COLUMNS` cells into its type's text, cuts it, hands over the rows the answer shows and
 only counts the rest. A statement that returns no rows runs as prepared. Errors (including
-statement timeouts and read-only refusals) are answered as red paragraphs, never raised; an
-error raised while the rows are read is cut on the server too.
+statement timeouts and read-only refusals) are answered as red paragraphs, never raised, their
+texts cut like cells; an error raised while the rows are read is cut on the server already.
+(libpq still takes in whole the messages of a statement without rows, e.g. a `DO` block's.)
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ Block = dict[str, Any]
 # (into `text`, casts would make booleans `true` and addresses `1.2.3.4/32`). A row with
 # fewer columns leaves the last variables NULL; columns past the last variable are not read.
 # Every name is schema-qualified, operators too: the command may change search_path while it
-# runs, between the reader's own steps.
+# runs, between the reader's own steps. The reader returns the rows it shows, then one row
+# without cells that says how many more it counted; being one statement, it is bounded as a
+# whole by the session's statement_timeout.
 _CELLS = [f"c{number}" for number in range(1, MAX_COLUMNS + 1)]
 _CUT_CELLS = ", ".join(f"pg_catalog.left({cell}::pg_catalog.text, cut_at)" for cell in _CELLS)
 _READER = f"""
@@ -128,7 +131,7 @@ class _Outcome:
 
     @classmethod
     def of_rows(cls, connection: psycopg.Connection, command: str, read_only: bool) -> _Outcome:
-        """Reads the rows through the server-side reader, in a transaction that keeps the
+        """Reads the rows through the server-side reader, in a transaction that keeps its
         cursor open until its columns are described (committed unless read-only)."""
         outcome = cls()
         try:
