@@ -16,6 +16,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, cast
 
+from partner_api.providers.answer_limits import cut, omissions, shown_rows
 from partner_api.providers.base import (
     Credentials,
     ProviderError,
@@ -190,7 +191,7 @@ class DemoProvider:
             "AUTH": self._repl_auth,
         }
         if verb not in commands:
-            return _error(f"unknown command {words[0]!r}; try HELP")
+            return _error(f"unknown command {cut(words[0])!r}; try HELP")
         if verb in WRITE_COMMANDS and read_only:
             return _error(f"{verb} is not allowed: this console is read-only")
         return commands[verb](resource, args)
@@ -214,7 +215,7 @@ class DemoProvider:
         if len(args) != 1:
             return _error("usage: GET key")
         value = resource.state.get("store", {}).get(args[0])
-        return _paragraph("(nil)", italic=True) if value is None else _paragraph(value)
+        return _paragraph("(nil)", italic=True) if value is None else _paragraph(cut(value))
 
     def _repl_del(self, resource: ResourceContext, args: list[str]) -> list[dict]:
         if len(args) != 1:
@@ -226,7 +227,9 @@ class DemoProvider:
         keys = sorted(resource.state.get("store", {}))
         if not keys:
             return _paragraph("(empty)", italic=True)
-        return _table(["key"], [[key] for key in keys])
+        rows = shown_rows([key] for key in keys)
+        notes = omissions((len(rows), len(keys)))
+        return _table(["key"], rows) + [block for note in notes for block in _paragraph(note)]
 
     def _repl_info(self, resource: ResourceContext, args: list[str]) -> list[dict]:
         store = resource.state.get("store", {})
