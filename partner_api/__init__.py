@@ -16,6 +16,7 @@ from partner_api import (
     crypto,
     errors,
     health,
+    jsonpolicy,
     logs,
     nulchars,
     sso,
@@ -84,6 +85,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    jsonpolicy.init_app(app)
     crypto.init_app(app)
     db.init_app(app)
     with app.app_context():
