@@ -19,6 +19,7 @@ from partner_api import (
     jsonpolicy,
     logs,
     nulchars,
+    pathids,
     sso,
     webhooks,
 )
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from partner_api.transfers.routes import blp as transfers
 
     nulchars.use_in_routes(app.url_map)
+    pathids.use_in_routes(app)
     app.register_blueprint(health.blueprint)
     webhooks.init_app(app)
     sso.init_app(app)
