@@ -79,7 +79,7 @@ class World:
 
     def bind(self, case: Case) -> None:
         """Point the case at the seeded objects and sign it as the operation's policy asks."""
-        policy = self._policy(case.method, case.operation.path)
+        policy = self._policy(case.operation.method, case.operation.path)
         installation_id = TARGET_ID if policy.binding is Binding.TARGET else INSTALLATION_ID
         parameters = case.path_parameters or {}
         if "installation_id" in parameters:
