@@ -17,8 +17,10 @@ from partner_api import (
     database_unavailable,
     errors,
     health,
+    jsonpolicy,
     logs,
     nulchars,
+    pathids,
     sso,
     startup,
     webhooks,
@@ -95,6 +97,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    jsonpolicy.init_app(app)
     crypto.init_app(app)
     db.init_app(app)
     with app.app_context():
@@ -141,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from partner_api.transfers.routes import blp as transfers
 
     nulchars.use_in_routes(app.url_map)
+    pathids.use_in_routes(app)
     app.register_blueprint(health.blueprint)
     webhooks.init_app(app)
     sso.init_app(app)

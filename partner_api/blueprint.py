@@ -22,8 +22,10 @@ from typing import Any
 import flask
 from flask import current_app, g, jsonify, make_response, request
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from partner_api import jsonpolicy
 from partner_api.auth import guard
 from partner_api.extensions import db
 from partner_api.idempotency import service as idempotency
@@ -107,9 +109,17 @@ class _TransactionalViews(flask.Blueprint):
 
 
 class _ArgumentsParser(FlaskParser):
-    """Invalid bodies and queries are 400 (§3.1), in the answer and in the document."""
+    """Invalid bodies and queries are 400 (§3.1), in the answer and in the document.
+
+    Bodies are decoded by the app's JSON policy (partner_api/jsonpolicy.py).
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return jsonpolicy.loads(req.get_data(cache=True))
 
 
 _AUTH_KIND_PARAMETER = {

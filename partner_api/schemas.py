@@ -12,6 +12,9 @@ from marshmallow import fields, validate
 from partner_api import nulchars
 
 MONEY_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+# Ids one request may list. Each is a bound parameter of one `IN (...)`, and a statement
+# holds at most 32,766 of them on SQLite and 65,535 with psycopg: past that it fails (a 500).
+MAX_LISTED_IDS = 1000
 
 
 class RequestSchema(ma.Schema):
@@ -31,6 +34,14 @@ class RequestSchema(ma.Schema):
                 {path or ma.exceptions.SCHEMA: [nulchars.MESSAGE] for path in found}
             )
         return data
+
+
+class IdList(fields.List):
+    """Ids looked up together: at most `MAX_LISTED_IDS` of them (documented as `maxItems`)."""
+
+    def __init__(self, item: fields.Field | None = None, *, min_items: int = 0, **kwargs) -> None:
+        bound = validate.Length(min=min_items, max=MAX_LISTED_IDS)
+        super().__init__(item or fields.String(), validate=bound, **kwargs)
 
 
 class MoneyString(fields.String):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+from partner_api import jsonpolicy
 from partner_api.catalog import Catalog
 from partner_api.catalog.model import Plan
 from partner_api.errors import NotFound
@@ -17,14 +17,14 @@ log = logging.getLogger(__name__)
 def parse_metadata_query(raw: str | None) -> Mapping[str, Any]:
     """The `metadata` query: JSON of a form still being filled in, so anything may come.
 
-    Whatever is not a JSON object counts as no metadata at all, including JSON nested too
-    deeply for the parser (which raises RecursionError, not ValueError).
+    Whatever is not a JSON object, or is refused by the app's JSON policy, counts as no
+    metadata at all.
     """
     if not raw:
         return {}
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
+        value = jsonpolicy.loads(raw)
+    except ValueError:
         log.info("ignoring a metadata query that is not usable JSON")
         return {}
     return value if isinstance(value, dict) else {}

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from partner_api import autocommit, nulchars
+from partner_api import autocommit, jsonpolicy, nulchars
 from partner_api.errors import Conflict, Unprocessable
 from partner_api.extensions import db
 from partner_api.idempotency.leases import keeper
@@ -45,9 +45,14 @@ class Replay:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """Same call, same fingerprint: JSON bodies are compared by content, not by layout."""
+    """Same call, same fingerprint: JSON bodies are compared by content, not by layout.
+
+    It runs before the body is validated, so the body is decoded by the JSON policy: what
+    the policy refuses (nesting too deep to canonicalise, among others) is fingerprinted as
+    the bytes it is, and the call is then refused by the policy when its arguments are read.
+    """
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(jsonpolicy.loads(body), sort_keys=True, separators=(",", ":"))
     except ValueError:
         canonical = body.decode("utf-8", "replace")
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()

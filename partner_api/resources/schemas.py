@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from partner_api.resources.models import Resource, ResourceStatus
-from partner_api.schemas import CatalogPlan, NotificationSchema, RequestSchema
+from partner_api.schemas import CatalogPlan, IdList, NotificationSchema, RequestSchema
 
 MAX_DELAY_HOURS = 720  # 30 days (§3.4.9)
 
@@ -48,7 +48,7 @@ class ReplSchema(RequestSchema):
 
 
 class ResourceListQuerySchema(RequestSchema):
-    ids = fields.List(fields.String(), metadata={"description": "Only these resources"})
+    ids = IdList(metadata={"description": "Only these resources"})
 
 
 class EnvironmentOverridesSchema(ma.Schema):

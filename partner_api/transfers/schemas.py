@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from partner_api.schemas import RequestSchema
+from partner_api.schemas import IdList, RequestSchema
 from partner_api.timeutil import utcnow
 
 
@@ -30,11 +30,7 @@ def _in_the_future(moment: datetime) -> None:
 
 
 class CreateTransferSchema(RequestSchema):
-    resourceIds = fields.List(
-        fields.String(validate=validate.Length(min=1)),
-        required=True,
-        validate=validate.Length(min=1),
-    )
+    resourceIds = IdList(fields.String(validate=validate.Length(min=1)), min_items=1, required=True)
     expiresAt = EpochMilliseconds(
         required=True,
         validate=_in_the_future,

@@ -1,5 +1,10 @@
 """Accepting a delivery: check its shape, store it once, queue its handling.
 
+The body is decoded by the app's JSON policy (partner_api/jsonpolicy.py): a signature proves
+who sent a delivery, not that the database can hold it. The `id` and `type` go into
+columns of their own, so they are refused with a NUL in them (see partner_api/nulchars.py);
+the rest is stored encrypted, as JSON text, which holds anything the policy lets through.
+
 Changes are flushed, never committed: the route owns the transaction, so the event row and
 its `webhooks.handle` job exist together or not at all.
 """
@@ -11,6 +16,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from partner_api import jsonpolicy, nulchars
 from partner_api.errors import ApiError, FieldError, ValidationFailed
 from partner_api.extensions import db
 from partner_api.jobs import enqueue
@@ -28,15 +34,15 @@ MAX_TYPE_LENGTH = 128
 def parse(body: bytes) -> dict[str, Any]:
     """The event document, or a 400 naming what is wrong (never echoing the body)."""
     try:
-        document = json.loads(body)
-    except ValueError:
+        document = jsonpolicy.loads(body)  # what the policy refuses is a 400 of its own
+    except json.JSONDecodeError:
         raise ApiError("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(document, dict):
         raise ValidationFailed(
             "A webhook event is a JSON object.", fields=[FieldError("body", "Not an object.")]
         )
     problems = [
-        FieldError(key, f"A non-empty string of at most {limit} characters is required.")
+        FieldError(key, f"A non-empty string of at most {limit} characters, no NUL, is required.")
         for key, limit in (("id", MAX_ID_LENGTH), ("type", MAX_TYPE_LENGTH))
         if not _short_text(document.get(key), limit)
     ]
@@ -48,7 +54,12 @@ def parse(body: bytes) -> dict[str, Any]:
 
 
 def _short_text(value: Any, limit: int) -> bool:
-    return isinstance(value, str) and len(value.strip()) > 0 and len(value) <= limit
+    return (
+        isinstance(value, str)
+        and len(value.strip()) > 0
+        and len(value) <= limit
+        and nulchars.NUL not in value
+    )
 
 
 def occurred_at(document: dict[str, Any]) -> datetime | None:

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-import responses
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from partner_api import create_app
-from tests.fuzz.world import PAID_INVOICE_ID, SEEDED, World, in_an_hour_ms, stub_vercel
+from tests.fuzz.world import PAID_INVOICE_ID, SEEDED, in_an_hour_ms
 
 MAX_EXAMPLES = 200  # fuzzed requests per operation, after the coverage cases
 CONFIG = {
@@ -83,13 +81,6 @@ def seeded_path_parameters(context, path_parameters):
 @schema.hook("flatmap_body")
 def seeded_body(context, body):
     return sometimes_seeded(body, BODY_SEEDS)
-
-
-@pytest.fixture
-def world(app, client, vercel):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as vercel_api:
-        stub_vercel(vercel_api, app.config["VERCEL_API_URL"])
-        yield World(app, client, vercel).seed()
 
 
 @schema.parametrize()

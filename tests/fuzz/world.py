@@ -17,7 +17,7 @@ from typing import Any
 
 import responses
 from flask import Flask
-from schemathesis import APIOperation, Case
+from schemathesis import Case
 
 from partner_api.auth.policy import Binding, Policy, policy_of
 from tests.billing.test_purchase import invoice
@@ -79,7 +79,7 @@ class World:
 
     def bind(self, case: Case) -> None:
         """Point the case at the seeded objects and sign it as the operation's policy asks."""
-        policy = self._policy(case.operation)
+        policy = self._policy(case.operation.method, case.operation.path)
         installation_id = TARGET_ID if policy.binding is Binding.TARGET else INSTALLATION_ID
         parameters = case.path_parameters or {}
         if "installation_id" in parameters:
@@ -90,22 +90,37 @@ class World:
                 parameters[name] = value
         if isinstance(case.body, dict) and case.body.get("resourceIds") == [SEEDED]:
             case.body["resourceIds"] = [self.resource_id]
-        case.headers = {**(case.headers or {}), **self._headers(case, policy, installation_id)}
+        headers = self._headers(case.method, policy, installation_id)
+        case.headers = {**(case.headers or {}), **headers}
 
-    def _headers(self, case: Case, policy: Policy, installation_id: str) -> dict[str, str]:
+    def call_for(self, method: str, path: str) -> tuple[str, dict[str, str]]:
+        """The URL of an operation (`path` as the OpenAPI document names it) on the seeded
+        objects, and headers signed as its policy asks."""
+        policy = self._policy(method, path)
+        installation_id = TARGET_ID if policy.binding is Binding.TARGET else INSTALLATION_ID
+        values = {
+            "installation_id": installation_id,
+            "resource_id": self.resource_id,
+            "provider_claim_id": self.claim_id,
+            "product_slug": "demo",
+        }
+        url = re.sub(r"\{([^}]+)\}", lambda name: values[name.group(1)], path)
+        return url, self._headers(method, policy, installation_id)
+
+    def _headers(self, method: str, policy: Policy, installation_id: str) -> dict[str, str]:
         """A fresh token of the kind the policy accepts (system when both), and for a
         mutation a key of its own, so no call is answered from another's stored response."""
         sign = self.vercel.system if "system" in policy.kinds else self.vercel.user
         headers = sign(installation_id)
-        if case.method.upper() in MUTATING_METHODS:
+        if method.upper() in MUTATING_METHODS:
             headers["Idempotency-Key"] = uuid.uuid4().hex
         return headers
 
-    def _policy(self, operation: APIOperation) -> Policy:
-        path = re.sub(r"\{[^}]+\}", "x", operation.path)
-        endpoint, _ = self.app.url_map.bind("localhost").match(path, operation.method.upper())
-        policy = policy_of(self.app.view_functions[endpoint], operation.method)
-        assert policy is not None, f"{operation.label} declares no auth policy"
+    def _policy(self, method: str, path: str) -> Policy:
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        endpoint, _ = self.app.url_map.bind("localhost").match(concrete, method.upper())
+        policy = policy_of(self.app.view_functions[endpoint], method)
+        assert policy is not None, f"{method.upper()} {path} declares no auth policy"
         return policy
 
     def _call(self, method: str, url: str, body: Any = None, *, system: bool = False) -> Any:
