@@ -80,5 +80,5 @@ def test_the_app_does_not_start_with_an_unknown_provider(custom_catalog):
     def break_demo(catalog):
         demo_product(catalog)["provider"] = "nonsense"
 
-    with pytest.raises(ProviderSetupError, match="product 'demo'"):
+    with pytest.raises(SystemExit, match="cannot start: product 'demo'"):
         custom_catalog(break_demo)
