@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from partner_api import schema
+from partner_api.auth import guard
 from partner_api.providers import operations
 from partner_api.version import __version__
 
@@ -27,7 +28,8 @@ def healthz():
 
 @blueprint.get("/readyz")
 def readyz():
-    """Ready to serve: the database answers and its schema is at the migrations' head."""
+    """Ready to serve: the database answers at the migrations' head, and Vercel's signing keys
+    are held (cached, or fetched now): without them every Partner API call would be 503."""
     details = operations.readiness_details(current_app)
     try:
         migrated = schema.at_head()
@@ -37,4 +39,8 @@ def readyz():
     if not migrated:
         log.info("readiness check: the schema is behind the migrations")
         return jsonify(status="unavailable", database="not migrated", **details), 503
-    return jsonify(status="ok", database="ok", **details)
+    if not guard.signing_keys_available():
+        # The key set's own fetch logged why (once per cooldown, however often this is polled).
+        body = jsonify(status="unavailable", database="ok", signing_keys="unavailable", **details)
+        return body, 503
+    return jsonify(status="ok", database="ok", signing_keys="ok", **details)

@@ -89,4 +89,7 @@ def test_readyz_is_not_ready_until_the_schema_is_at_head(unmigrated_app):
         503,
         {"status": "unavailable", "database": "not migrated"},
     )
-    assert (after.status_code, after.get_json()) == (200, {"status": "ok", "database": "ok"})
+    assert (after.status_code, after.get_json()) == (
+        200,
+        {"status": "ok", "database": "ok", "signing_keys": "ok"},
+    )

@@ -76,7 +76,27 @@ def test_readyz_is_public_and_checks_the_database(served):
     client, _ = served
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "signing_keys": "ok"}
+
+
+def test_readyz_is_503_without_signing_keys_and_ready_once_they_can_be_read(
+    app, app_settings, tmp_path, jwks_file
+):
+    missing = tmp_path / "jwks.json"
+    served, client = serve({**app_settings, "VERCEL_JWKS_URL": missing.as_uri()})
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.get_json() == {
+            "status": "unavailable",
+            "database": "ok",
+            "signing_keys": "unavailable",
+        }
+        missing.write_bytes(jwks_file.read_bytes())
+        served.extensions["jwks"].invalidate()  # no waiting out the fetch's cooldown
+        assert client.get("/readyz").status_code == 200
+    finally:
+        dispose(served)
 
 
 UNREACHABLE = {

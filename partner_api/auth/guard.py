@@ -35,12 +35,18 @@ def jwks_url(app: Flask) -> str:
 
 def init_app(app: Flask) -> None:
     jwks = JwksCache(jwks_url(app))
+    app.extensions["jwks"] = jwks
     app.extensions["token_verifier"] = TokenVerifier(
         jwks,
         issuer=app.config["VERCEL_OIDC_ISSUER"],
         audience=app.config["INTEGRATION_CLIENT_ID"],
         leeway=app.config["JWT_LEEWAY_SECONDS"],
     )
+
+
+def signing_keys_available() -> bool:
+    """Whether tokens can be verified: the key set is cached, or can be fetched now."""
+    return current_app.extensions["jwks"].has_keys()
 
 
 def current_claims() -> Claims:

@@ -99,6 +99,20 @@ class JwksCache:
                 key = self._keys.get(kid)
             return key
 
+    def has_keys(self) -> bool:
+        """Whether a key set is held, fetching one first if none is and a fetch is due.
+
+        A failed refresh keeps the last good keys, so this is False only while no key set was
+        ever loaded (and the last fetch failed).
+        """
+        if self._keys:
+            return True
+        with self._lock:
+            now = self._clock()
+            if not self._keys and self._may_fetch(now):
+                self._refresh(now)
+            return bool(self._keys)
+
     def invalidate(self) -> None:
         """Mark the keys stale so the next lookup refetches; they remain the fallback."""
         with self._lock:

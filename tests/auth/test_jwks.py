@@ -210,6 +210,37 @@ def test_never_loaded_cache_retries_only_after_the_cooldown(http, clock):
     assert cache.fetch_count == 2
 
 
+def test_has_keys_fetches_a_first_key_set_and_then_asks_nothing(http, clock):
+    serve(http, json=jwks("a"))
+    cache = make_cache(clock)
+
+    assert cache.has_keys() and cache.has_keys()
+    assert cache.fetch_count == 1
+
+
+def test_has_keys_is_false_until_a_key_set_could_be_fetched(http, clock):
+    serve(http, status=500)
+    cache = make_cache(clock)
+    assert not cache.has_keys()
+    assert not cache.has_keys()  # within the cooldown: no second fetch
+    assert cache.fetch_count == 1
+
+    serve(http, json=jwks("a"))
+    clock.advance(COOLDOWN)
+    assert cache.has_keys()
+
+
+def test_has_keys_stays_true_on_the_last_good_keys_when_a_refresh_fails(http, clock):
+    serve(http, json=jwks("a"))
+    cache = make_cache(clock)
+    cache.find("a")
+    serve(http, status=500)
+    clock.advance(TTL)
+    cache.find("a")
+
+    assert cache.has_keys()
+
+
 def test_invalidate_forces_a_refetch(http, clock):
     serve(http, json=jwks("a"))
     cache = make_cache(clock)

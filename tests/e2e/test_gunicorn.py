@@ -149,7 +149,9 @@ def test_refused_tokens_change_nothing(server, vercel, signing_key, installation
 
 def test_readiness_and_docs(server):
     assert requests.get(f"{server}/readyz", timeout=10).json() == {
-        "status": "ok", "database": "ok"
+        "status": "ok",
+        "database": "ok",
+        "signing_keys": "ok",
     }
     spec = requests.get(f"{server}/openapi.json", timeout=10).json()
     assert "/v1/installations/{installation_id}" in spec["paths"]

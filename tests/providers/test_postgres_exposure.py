@@ -385,6 +385,7 @@ def test_readyz_says_the_cluster_is_unreachable_without_its_dsn(unreachable_app)
     assert response.get_json() == {
         "status": "ok",
         "database": "ok",
+        "signing_keys": "ok",
         "postgres_provider": {"public_connect": None, "unknown_because": UNREACHABLE},
     }
     assert PASSWORD not in response.get_data(as_text=True) + stream.getvalue()
