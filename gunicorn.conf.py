@@ -4,6 +4,16 @@ Every value can be tuned from the environment without a code change.
 """
 
 import os
+import shutil
+import tempfile
+
+# prometheus-client's multiprocess mode (/metrics adds up every worker): each process writes
+# its figures under this directory, which must be set before prometheus_client is first
+# imported (the app is preloaded below). Unless the operator names one, a fresh one is made
+# for this server's life (a configuration reload keeps it) and removed when it stops.
+METRICS_DIR_PREFIX = "partner-api-metrics-"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -22,3 +32,15 @@ max_requests_jitter = 5000
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    if metrics_dir.startswith(os.path.join(tempfile.gettempdir(), METRICS_DIR_PREFIX)):
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -24,6 +24,7 @@ from partner_api import (
 from partner_api.auth import guard
 from partner_api.dbpool import ping_when_idle
 from partner_api.extensions import PartnerApi, db, migrate
+from partner_api.metrics import endpoint as metrics_endpoint
 from partner_api.providers import registry
 from partner_api.version import __version__
 
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
 
     nulchars.use_in_routes(app.url_map)
     app.register_blueprint(health.blueprint)
+    metrics_endpoint.init_app(app)
     webhooks.init_app(app)
     sso.init_app(app)
     api = PartnerApi(app)
