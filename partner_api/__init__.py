@@ -14,6 +14,7 @@ from partner_api import (
     catalog,
     commands,
     crypto,
+    errorreporting,
     errors,
     health,
     logs,
@@ -36,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, overrides)
     logs.configure_logging(app.config["LOG_LEVEL"])
+    errorreporting.init_app(app)
     register_models()
     register_job_handlers()
     register_extensions(app)
