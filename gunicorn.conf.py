@@ -28,9 +28,10 @@ keepalive = 5
 # busy worker (thousands of requests a second) does not restart every few seconds.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = 5000
-# The app writes its own JSON access log line per request.
+# The app writes its own JSON access log line per request; gunicorn's lines are JSON too.
 accesslog = None
 errorlog = "-"
+logger_class = "partner_api.gunicorn_logging.JsonLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
