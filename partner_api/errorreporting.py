@@ -3,11 +3,10 @@
 Nothing is reported without it. With it, no event leaves the process before
 `redaction.scrub_event` has taken out tokens, secrets, bodies and claims; sentry-sdk itself
 is told (`data_collection`) not to collect user details, cookies, request bodies, query
-strings, SQL parameters or the local variables of stack frames, where tokens and claims
-live. Only the Flask integration (and sentry-sdk's
-defaults: logging, threads, the excepthook) is enabled. `SENTRY_TRANSPORT` (settable only
-through `create_app`'s overrides) replaces the HTTP transport: the tests capture events
-with it, without the network.
+strings or the local variables of stack frames, where tokens and claims live. Only the
+Flask integration (and sentry-sdk's defaults: logging, threads, the excepthook) is enabled.
+`SENTRY_TRANSPORT` (settable only through `create_app`'s overrides) replaces the HTTP
+transport: the tests capture events with it, without the network.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ def init_app(app: Flask) -> None:
             "http_bodies": [],
             "url_query_params": {"mode": "off"},
             "stack_frame_variables": False,
-            "database_query_data": False,
-            "queues": False,
         },
         before_send=redaction.scrub_event,
         transport=app.config.get("SENTRY_TRANSPORT"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 
@@ -9,7 +10,7 @@ import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
 
-from partner_api import create_app
+from partner_api import create_app, redaction
 from partner_api.extensions import db
 from partner_api.installations import service
 from tests.conftest import INSTALLATION_ID, upsert_body
@@ -41,6 +42,17 @@ class CapturingTransport(Transport):
 @pytest.fixture
 def reported(app, app_settings):
     """A client of an app reporting to Sentry through a capturing transport."""
+    yield from reporting_app(app_settings)
+
+
+@pytest.fixture
+def unscrubbed(app, app_settings, monkeypatch):
+    """The same, with `before_send` letting every event through as sentry-sdk made it."""
+    monkeypatch.setattr(redaction, "scrub_event", lambda event, hint: event)
+    yield from reporting_app(app_settings)
+
+
+def reporting_app(app_settings):
     transport = CapturingTransport()
     # PROPAGATE_EXCEPTIONS off: an unhandled error is answered (500), as in production.
     settings = {**app_settings, "SENTRY_DSN": DSN, "SENTRY_TRANSPORT": transport,
@@ -53,10 +65,8 @@ def reported(app, app_settings):
         db.engine.dispose()
 
 
-def test_an_unhandled_error_is_reported_without_the_token_the_body_or_the_claims(
-    reported, vercel, monkeypatch
-):
-    client, transport = reported
+def fail_an_upsert(client, vercel, monkeypatch) -> str:
+    """An Upsert Installation whose service raises, with secrets everywhere; its token."""
     headers = vercel.user()
     token = headers["Authorization"].removeprefix("Bearer ")
 
@@ -65,11 +75,18 @@ def test_an_unhandled_error_is_reported_without_the_token_the_body_or_the_claims
         raise RuntimeError(f"upsert failed for {request.installation_id} with {token}")
 
     monkeypatch.setattr(service, "upsert", fails)
-    client.set_cookie("session", COOKIE)
-    response = client.put(URL, json=upsert_body(ACCESS_TOKEN), headers=headers)
-
+    client.set_cookie("theme", COOKIE)  # a name no denylist knows
+    response = client.put(f"{URL}?code=one-time-{COOKIE}", json=upsert_body(ACCESS_TOKEN),
+                          headers=headers)
     assert response.status_code == 500
-    assert response.get_json()["error"]["code"] == "internal_error"
+    return token
+
+
+def test_an_unhandled_error_is_reported_without_the_token_the_body_or_the_claims(
+    reported, vercel, monkeypatch
+):
+    client, transport = reported
+    token = fail_an_upsert(client, vercel, monkeypatch)
     (event,) = [e for e in transport.events() if e.get("exception")]
     (exception,) = event["exception"]["values"]
     assert exception["type"] == "RuntimeError"
@@ -81,8 +98,24 @@ def test_an_unhandled_error_is_reported_without_the_token_the_body_or_the_claims
     sent = transport.sent()
     for secret in (token, ACCESS_TOKEN, COOKIE, "owner@acme.test"):
         assert secret.encode() not in sent, secret
-    for frame in exception["stacktrace"]["frames"]:
+
+
+def test_sentry_sdk_itself_collects_no_body_cookie_query_or_frame_variables(
+    unscrubbed, vercel, monkeypatch
+):
+    client, transport = unscrubbed
+    token = fail_an_upsert(client, vercel, monkeypatch)
+    (event,) = [e for e in transport.events() if e.get("exception")]
+    request = json.dumps(event["request"])
+    assert event["request"]["method"] == "PUT"
+    assert "data" not in event["request"]
+    assert "query_string" not in event["request"]
+    for secret in (token, ACCESS_TOKEN, COOKIE):
+        assert secret not in request
+    assert "user" not in event
+    for frame in event["exception"]["values"][0]["stacktrace"]["frames"]:
         assert "vars" not in frame
+    assert ACCESS_TOKEN.encode() not in transport.sent()
 
 
 def test_an_error_logged_with_a_secret_argument_is_reported_without_it(reported):
