@@ -3,17 +3,25 @@
 Every value can be tuned from the environment without a code change.
 """
 
+import atexit
 import os
 import shutil
 import tempfile
 
+
 # prometheus-client's multiprocess mode (/metrics adds up every worker): each process writes
 # its figures under this directory, which must be set before prometheus_client is first
 # imported (the app is preloaded below). Unless the operator names one, a fresh one is made
-# for this server's life (a configuration reload keeps it) and removed when it stops.
-METRICS_DIR_PREFIX = "partner-api-metrics-"
+# for this server's life (a configuration reload keeps it) and removed when the master exits,
+# even when start-up fails.
+def _remove_metrics_dir(path: str, master: int) -> None:
+    if os.getpid() == master:  # not in a worker that happens to exit through atexit
+        shutil.rmtree(path, ignore_errors=True)
+
+
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="partner-api-metrics-")
+    atexit.register(_remove_metrics_dir, os.environ["PROMETHEUS_MULTIPROC_DIR"], os.getpid())
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -40,8 +48,3 @@ def child_exit(server, worker):
 
     multiprocess.mark_process_dead(worker.pid)
 
-
-def on_exit(server):
-    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    if metrics_dir.startswith(os.path.join(tempfile.gettempdir(), METRICS_DIR_PREFIX)):
-        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import serverproc
 from tests.e2e.test_gunicorn import database, settings  # noqa: F401 - `database` is a fixture
 from tests.serverproc import deployed
 
@@ -100,3 +102,29 @@ def test_every_line_is_json_and_each_request_has_one_access_line(deployment):
     booted = [line for line in lines if line["message"].startswith("Booting worker")]
     assert len(booted) >= 2
     assert {line["logger"] for line in booted} == {"gunicorn.error"}
+
+
+def metrics_dirs(tmp: Path) -> list[Path]:
+    return list(tmp.glob("partner-api-metrics-*"))
+
+
+def test_the_metrics_directory_gunicorn_makes_is_removed_when_it_stops(database, jwks_file,  # noqa: F811
+                                                                       tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with deployed(database, {**settings(jwks_file.as_uri()), "TMPDIR": str(tmp)},
+                  tmp_path / "gunicorn.log"):
+        assert len(metrics_dirs(tmp)) == 1
+    assert metrics_dirs(tmp) == []
+
+
+def test_a_failed_start_up_leaves_no_metrics_directory(jwks_file, tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = serverproc.environment(f"sqlite:///{tmp_path / 'x.sqlite3'}", serverproc.free_port(),
+                                 {**settings(jwks_file.as_uri()), "TMPDIR": str(tmp)})
+    del env["INTEGRATION_CLIENT_SECRET"]
+    result = subprocess.run(serverproc.procfile()["web"], env=env, cwd=serverproc.ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert metrics_dirs(tmp) == []
