@@ -70,6 +70,10 @@ class Config:
         self.POSTGRES_PROVIDER_ADMIN_URL = env.get("POSTGRES_PROVIDER_ADMIN_URL")
         self.POSTGRES_PROVIDER_PUBLIC_URL = env.get("POSTGRES_PROVIDER_PUBLIC_URL")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").strip().upper()
+        # Observability: the bearer token that opens /metrics (unset: no such route), and
+        # where errors are reported (unset: nowhere); see partner_api/metrics, errorreporting.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN", "").strip() or None
+        self.SENTRY_DSN = env.get("SENTRY_DSN", "").strip() or None
         # hide_parameters: database errors (which may reach logs and job errors) carry no values.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         # A pooled connection idle this long is pinged before use (partner_api/dbpool.py).

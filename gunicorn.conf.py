@@ -3,7 +3,25 @@
 Every value can be tuned from the environment without a code change.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
+
+
+# prometheus-client's multiprocess mode (/metrics adds up every worker): each process writes
+# its figures under this directory, which must be set before prometheus_client is first
+# imported (the app is preloaded below). Unless the operator names one, a fresh one is made
+# for this server's life (a configuration reload keeps it) and removed when the master exits,
+# even when start-up fails.
+def _remove_metrics_dir(path: str, master: int) -> None:
+    if os.getpid() == master:  # not in a worker that happens to exit through atexit
+        shutil.rmtree(path, ignore_errors=True)
+
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="partner-api-metrics-")
+    atexit.register(_remove_metrics_dir, os.environ["PROMETHEUS_MULTIPROC_DIR"], os.getpid())
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -18,9 +36,10 @@ keepalive = 5
 # busy worker (thousands of requests a second) does not restart every few seconds.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = 5000
-# The app writes its own JSON access log line per request.
+# The app writes its own JSON access log line per request; gunicorn's lines are JSON too.
 accesslog = None
 errorlog = "-"
+logger_class = "partner_api.gunicorn_logging.JsonLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
@@ -29,3 +48,10 @@ def when_ready(server):
     from partner_api.providers import operations
 
     operations.check_at_start(server.app.wsgi())
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+

@@ -15,6 +15,7 @@ from partner_api import (
     commands,
     crypto,
     database_unavailable,
+    errorreporting,
     errors,
     health,
     jsonpolicy,
@@ -30,6 +31,7 @@ from partner_api.catalog.loader import CatalogError
 from partner_api.crypto import EncryptionKeysError
 from partner_api.dbpool import ping_when_idle
 from partner_api.extensions import PartnerApi, db, migrate
+from partner_api.metrics import endpoint as metrics_endpoint
 from partner_api.providers import registry
 from partner_api.providers.registry import ProviderSetupError
 from partner_api.version import __version__
@@ -43,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, overrides)
     logs.configure_logging(app.config["LOG_LEVEL"])
+    errorreporting.init_app(app)
     register_models()
     register_job_handlers()
     try:
@@ -146,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     nulchars.use_in_routes(app.url_map)
     pathids.use_in_routes(app)
     app.register_blueprint(health.blueprint)
+    metrics_endpoint.init_app(app)
     webhooks.init_app(app)
     sso.init_app(app)
     api = PartnerApi(app)

@@ -24,6 +24,8 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from partner_api.metrics import JWKS_REFRESHES
+
 __all__ = ["JwksCache", "JwksError"]
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,7 @@ class JwksCache:
         try:
             keys = _parse_jwks(self._load_document())
         except JwksError as exc:
+            JWKS_REFRESHES.labels("error").inc()
             self._last_error = str(exc)
             self._retry_after = now + self.refresh_cooldown
             log.warning(
@@ -146,6 +149,7 @@ class JwksCache:
                 len(self._keys),
             )
             return
+        JWKS_REFRESHES.labels("ok").inc()
         self._keys = keys
         self._expires_at = now + self.ttl
         self._retry_after = None

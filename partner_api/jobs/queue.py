@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from partner_api.extensions import db
 from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
@@ -82,6 +82,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.75, 1.25))  # noqa: S311 - jitter
 
 
+def due(now: datetime) -> ColumnElement[bool]:
+    """Jobs a worker may claim at `now`: pending ones whose time has come, and running ones
+    whose lease ran out (their worker died)."""
+    return or_(
+        (Job.state == PENDING) & (Job.run_at <= now),
+        (Job.state == RUNNING) & (Job.locked_until < now),
+    )
+
+
 def claim_next(now: datetime | None = None) -> Job | None:
     """Take one due job; a job whose worker died is taken again once its lease runs out.
 
@@ -90,14 +99,10 @@ def claim_next(now: datetime | None = None) -> Job | None:
     its attempts is marked dead instead: a job that kills its worker must not loop forever.
     """
     now = now or utcnow()
-    due = or_(
-        (Job.state == PENDING) & (Job.run_at <= now),
-        (Job.state == RUNNING) & (Job.locked_until < now),
-    )
     while True:
         candidate = db.session.execute(
             select(Job.id, Job.state, Job.attempts, Job.max_attempts)
-            .where(due)
+            .where(due(now))
             .order_by(Job.run_at, Job.id)
             .limit(1)
             .with_for_update(skip_locked=True)

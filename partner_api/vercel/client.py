@@ -12,6 +12,7 @@ from urllib.parse import quote
 import requests
 
 from partner_api.vercel.errors import UnexpectedResponse, VercelApiError, VercelUnreachable
+from partner_api.vercel.metering import metered
 from partner_api.vercel.models import (
     Balance,
     BillingData,
@@ -141,40 +142,48 @@ class VercelClient:
 
     # -- installation ----------------------------------------------------------------------
 
+    @metered
     def update_installation(self, installation_id: str, update: InstallationUpdate) -> None:
         """V1: status, externalId, installation plan, notification."""
         self._call("PATCH", _installation(installation_id), body=update.to_json())
 
+    @metered
     def get_account(self, installation_id: str) -> Account:
         """V2: the team and its current best contact."""
         return self._call("GET", _installation(installation_id, "account"), parse=Account.from_json)
 
+    @metered
     def get_member(self, installation_id: str, member_id: str) -> Member:
         """V3: `member_id` is the `user_id` claim of a user token."""
         path = _installation(installation_id, "member", _segment(member_id))
         return self._call("GET", path, parse=Member.from_json)
 
+    @metered
     def create_event(self, installation_id: str, event: Event) -> None:
         """V4: tell Vercel to re-read an installation or a resource."""
         path = _installation(installation_id, "events")
         self._call("POST", path, body={"event": event.to_json()})
 
+    @metered
     def finalize_installation(self, installation_id: str) -> None:
         """V16: no more invoices will come for this uninstalled installation."""
         self._call("POST", _installation(installation_id, "billing", "finalize"))
 
     # -- resources -------------------------------------------------------------------------
 
+    @metered
     def list_resources(self, installation_id: str) -> list[VercelResource]:
         """V5."""
         path = _installation(installation_id, "resources")
         return self._call("GET", path, parse=resources_from_json)
 
+    @metered
     def get_resource(self, installation_id: str, resource_id: str) -> VercelResource:
         """V6: `resource_id` is the partner's id."""
         path = _resource(installation_id, resource_id)
         return self._call("GET", path, parse=VercelResource.from_json)
 
+    @metered
     def import_resource(
         self, installation_id: str, resource_id: str, resource: ResourceImport
     ) -> str:
@@ -182,6 +191,7 @@ class VercelClient:
         path = _resource(installation_id, resource_id)
         return self._call("PUT", path, body=resource.to_json(), parse=imported_name)
 
+    @metered
     def update_resource(
         self, installation_id: str, resource_id: str, update: ResourceUpdate
     ) -> str:
@@ -189,10 +199,12 @@ class VercelClient:
         path = _resource(installation_id, resource_id)
         return self._call("PATCH", path, body=update.to_json(), parse=imported_name)
 
+    @metered
     def delete_resource(self, installation_id: str, resource_id: str) -> None:
         """V9."""
         self._call("DELETE", _resource(installation_id, resource_id))
 
+    @metered
     def update_resource_secrets(
         self,
         installation_id: str,
@@ -207,20 +219,24 @@ class VercelClient:
 
     # -- billing ---------------------------------------------------------------------------
 
+    @metered
     def submit_billing_data(self, installation_id: str, data: BillingData) -> None:
         """V11: interim billing and usage (display only; charges nothing)."""
         self._call("POST", _installation(installation_id, "billing"), body=data.to_json())
 
+    @metered
     def submit_invoice(self, installation_id: str, invoice: InvoiceSubmission) -> SubmittedInvoice:
         """V12. A 409 means an invoice with this `external_id` exists: read it, do not resend."""
         path = _installation(installation_id, "billing", "invoices")
         return self._call("POST", path, body=invoice.to_json(), parse=SubmittedInvoice.from_json)
 
+    @metered
     def get_invoice(self, installation_id: str, invoice_id: str) -> Invoice:
         """V13 (not available once the installation is finalized)."""
         path = _installation(installation_id, "billing", "invoices", _segment(invoice_id))
         return self._call("GET", path, parse=Invoice.from_json)
 
+    @metered
     def refund_invoice(
         self, installation_id: str, invoice_id: str, *, reason: str, total: Decimal
     ) -> None:
@@ -230,6 +246,7 @@ class VercelClient:
         body = {"action": "refund", "reason": reason, "total": money(total)}
         self._call("POST", path, body=body)
 
+    @metered
     def submit_balances(
         self, installation_id: str, balances: Sequence[Balance], *, at: datetime
     ) -> None:
@@ -239,6 +256,7 @@ class VercelClient:
 
     # -- credentials -----------------------------------------------------------------------
 
+    @metered
     def exchange_sso_code(
         self,
         *,
@@ -264,6 +282,7 @@ class VercelClient:
             "POST", "/v1/integrations/sso/token", body=body, parse=SsoTokens.from_json, bearer=False
         )
 
+    @metered
     def rotate_credentials(
         self, installation_id: str, *, client_secret: str, client_id: str | None = None
     ) -> RotatedCredential:
@@ -272,6 +291,7 @@ class VercelClient:
         path = _installation(installation_id, "credentials", "rotate")
         return self._call("POST", path, body=body, parse=RotatedCredential.from_json)
 
+    @metered
     def revoke_credential(
         self,
         installation_id: str,

@@ -14,6 +14,7 @@ import pytest
 import requests
 import responses
 from joserfc.jwk import ECKey, OctKey
+from prometheus_client import REGISTRY
 
 from partner_api.auth.devkeys import public_jwks
 from partner_api.auth.jwks import JwksCache, JwksError
@@ -356,3 +357,24 @@ def test_logged_url_omits_credentials_and_query(http, clock, caplog):
     assert "https://keys.example.test/jwks failed" in caplog.text
     assert "hunter2" not in caplog.text
     assert "s3cret" not in caplog.text
+
+
+def refreshes(outcome: str) -> float:
+    labels = {"outcome": outcome}
+    return REGISTRY.get_sample_value("partner_api_jwks_refreshes_total", labels) or 0.0
+
+
+def test_refreshes_are_counted_by_outcome(http, clock):
+    ok, failed = refreshes("ok"), refreshes("error")
+    serve(http, json=jwks("a"))
+    cache = make_cache(clock)
+    cache.find("a")
+    clock.advance(TTL)
+    serve(http, status=503)
+    cache.find("a")  # the stale keys keep serving
+    clock.advance(COOLDOWN)
+    serve(http, json={"keys": []})
+    cache.find("a")
+
+    assert (refreshes("ok"), refreshes("error")) == (ok + 1, failed + 2)
+    assert cache.fetch_count == 3
