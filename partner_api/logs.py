@@ -1,7 +1,7 @@
 """JSON logs, one object a line, each tagged with the request id.
 
 Only the fields named here are logged: no headers, bodies or tokens, so secrets cannot leak
-through the access log.
+through the access log; an exception's text is scrubbed of bearer tokens and JWTs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+
+from partner_api.redaction import scrub_text
 
 access_log = logging.getLogger("partner_api.access")
 
@@ -36,7 +38,8 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, name):
                 entry[name] = getattr(record, name)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            # An exception's text may quote what it failed on: a bearer token, a JWT.
+            entry["exception"] = scrub_text(self.formatException(record.exc_info))
         return json.dumps(entry)
 
 

@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import re
+import sys
 
 import pytest
 
@@ -215,3 +216,17 @@ def test_tokens_never_reach_the_logs(served, vercel, signing_key):
     assert bearer not in output
     assert bearer.rsplit(".", 1)[-1] not in output  # not even its signature
     assert ACCESS_TOKEN not in output
+
+
+def test_an_exception_quoting_a_token_is_logged_without_it(vercel):
+    bearer = vercel.user_token()
+    try:
+        raise RuntimeError(f"upstream refused Authorization: Bearer {bearer} and {bearer}")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert "RuntimeError: upstream refused" in line["exception"]
+    assert bearer not in line["exception"]
+    assert bearer.rsplit(".", 1)[-1] not in line["exception"]
