@@ -1,5 +1,5 @@
-"""What gunicorn and `flask --app wsgi` load."""
+"""What `flask --app wsgi` and the fork-and-deploy Procfile load: the package's WSGI app."""
 
-from partner_api import create_app
+from partner_api.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

@@ -29,11 +29,11 @@ from typing import NamedTuple
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import Engine, column, create_engine, insert, table, text
 
-from config import database_url
 from partner_api.auth.claims import Claims
 from partner_api.auth.jwks import JwksCache
 from partner_api.auth.verify import AuthenticationError, TokenVerifier
 from partner_api.dbpool import ping_when_idle
+from partner_api.settings import database_url
 
 app = Flask(__name__)
 

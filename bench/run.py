@@ -7,8 +7,8 @@
 For each database: a fresh database, the Procfile's release (migrations), N installations ×
 M resources seeded in bulk, then the app and bench/ceiling.py (the bare ceiling route and
 the floor routes: each call's essentials without the app), both served at once by the
-Procfile's web command with gunicorn.conf.py. wrk (one thread, a separate process on
-loopback) sends every scenario at every concurrency, in rounds: each round measures the
+Procfile's web command with the shipped gunicorn configuration. wrk (one thread, a separate
+process on loopback) sends every scenario at every concurrency, in rounds: each round measures the
 ceiling, the floor and then the app, so that they share the machine's state of the moment,
 and the figures are the medians over the rounds. Each request carries its own token, signed
 before the run. A one-second calibration run per scenario and concurrency (also the
@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> dict:
             "duration_s": options.duration,
             "rounds": options.rounds,
             "concurrency": options.levels,
-            "gunicorn": "gunicorn.conf.py as shipped (WEB_CONCURRENCY=2 gthread workers × 4 "
-                        "threads)",
+            "gunicorn": "partner_api/gunicorn_conf.py as shipped (WEB_CONCURRENCY=2 gthread "
+                        "workers × 4 threads)",
             "load_generator": "wrk, 1 thread, on the same machine (it shares the cores)",
             "smoke": options.smoke,
         },

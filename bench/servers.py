@@ -1,8 +1,8 @@
 """A fresh database per run, and gunicorn serving an app the way the Procfile does.
 
-Both servers, the app (`wsgi:app`) and the ceiling (`bench.ceiling:app`), run the Procfile's
-web command with the same gunicorn.conf.py; only the app module differs, and the listening
-address is pinned to loopback.
+Both servers, the app (`partner_api.wsgi:app`) and the ceiling (`bench.ceiling:app`), run
+gunicorn as `partner-api serve` does, with the shipped configuration; only the app module
+differs, and the listening address is pinned to loopback.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from partner_api import cli
 from tests.databases import temporary_postgres_database
 from tests.serverproc import ROOT, environment, free_port, procfile, wait_until_up
 
 __all__ = ["APP", "CEILING", "database", "environment", "release", "serving"]
 
-APP = "wsgi:app"
+APP = cli.WSGI_APP
 CEILING = "bench.ceiling:app"
 
 
@@ -75,11 +76,11 @@ class Server:
 
 @contextmanager
 def serving(app: str, env: dict[str, str], log: Path) -> Iterator[Server]:
-    """The Procfile's web command for `app`, bound to 127.0.0.1."""
+    """gunicorn as the Procfile's web command runs it, for `app`, bound to 127.0.0.1."""
     port = free_port()
-    command = [*procfile()["web"][:-1], app, "--bind", f"127.0.0.1:{port}"]
+    command = [*cli.gunicorn_command(app), "--bind", f"127.0.0.1:{port}"]
     with log.open("a") as output:
-        process = subprocess.Popen(  # noqa: S603 - the Procfile's own command
+        process = subprocess.Popen(  # noqa: S603 - the shipped gunicorn command
             command, env={**env, "PORT": str(port)}, cwd=ROOT, stdout=output,
             stderr=subprocess.STDOUT, start_new_session=True,
         )

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 
-import config as settings
 from partner_api import (
     autocommit,
     catalog,
@@ -22,6 +21,7 @@ from partner_api import (
     logs,
     nulchars,
     pathids,
+    settings,
     sso,
     startup,
     webhooks,
@@ -36,7 +36,7 @@ from partner_api.providers import registry
 from partner_api.providers.registry import ProviderSetupError
 from partner_api.version import __version__
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:

@@ -32,9 +32,8 @@ def _metadata(text: str) -> dict[str, Any]:
     return value
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="partner-api", description="Partner API tools.")
-    commands = root.add_subparsers(dest="command", required=True)
+def add_check_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The `check` command and its options, on the `partner-api` command's subcommands."""
     check = commands.add_parser(
         "check", help="run the conformance checks against a running server",
         description="Serve a JWKS and a fake Vercel API, print the settings the server must "
@@ -67,11 +66,11 @@ def parser() -> argparse.ArgumentParser:
                        help="port of the fake Vercel API (default: any free port)")
     check.add_argument("--wait-for-config", action="store_true",
                        help="after printing the settings, wait for Enter before checking")
-    return root
+    return check
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run the checks `args` (of the `check` command) ask for; the exit status."""
     options = KitOptions(issuer=args.issuer, audience=args.audience, key_file=args.key_file,
                          jwks_port=args.jwks_port, api_port=args.api_port)
     settings = Settings(base_url=args.base_url, product=args.product, plan=args.plan,
@@ -93,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         write_json(report, args.report)
         print(f"Report written to {args.report}")
     return 1 if report.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = argparse.ArgumentParser(prog="partner-api", description="Partner API tools.")
+    add_check_command(root.add_subparsers(dest="command", required=True))
+    return run(root.parse_args(argv))
 
 
 if __name__ == "__main__":

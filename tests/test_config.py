@@ -9,8 +9,8 @@ import traceback
 import pytest
 from cryptography.fernet import Fernet
 
-import config
 from partner_api import create_app
+from partner_api import settings as config
 from tests.conftest import ENCRYPTION_KEY
 
 SETTINGS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flask
 from flask.sessions import NullSession
 
-import config
+from partner_api import settings as config
 from tests.sso.helpers import sign_in
 
 

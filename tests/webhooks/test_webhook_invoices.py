@@ -9,8 +9,8 @@ import pytest
 import responses
 from sqlalchemy import select, text
 
-import config
 from partner_api import create_app
+from partner_api import settings as config
 from partner_api.billing.models import InstallationSuspension, Invoice
 from partner_api.extensions import db
 from partner_api.installations import service
