@@ -24,9 +24,9 @@ import types
 from datetime import timedelta
 from pathlib import Path
 
-# What a console command may take of address space, shared libraries included. Measured:
-# Python, psycopg and libpq with a connection take 55 MB; the largest answer the bounds
-# allow adds under 10 MB; a 50 MB error message would take 293 MB.
+# What a console command may take of address space, shared libraries included. Measured
+# (VmPeak): a small command 53 MB, the largest answer the bounds allow 57 MB, a 50 MB
+# notice 233 MB (answered); a 50 MB error message takes more (over 290 MB in a worker).
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
 EXIT_OUT_OF_MEMORY = 3
 

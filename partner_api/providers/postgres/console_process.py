@@ -157,6 +157,8 @@ def _answer(returncode: int, output: bytes) -> list[console.Block]:
         return answer["blocks"]
     refusal = answer.get("refusal") if isinstance(answer, dict) else None
     if isinstance(refusal, dict) and _has_types(refusal, message=str, status=int, code=str):
+        # The child's own log line (libpq's reason) went with its stderr.
+        logger.warning("postgres provider: the console child refused: %s", refusal["message"])
         raise ProviderError(refusal["message"], status=refusal["status"], code=refusal["code"])
     raise _Failure(FAILED, "wrote no answer that parses")
 
