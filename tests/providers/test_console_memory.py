@@ -1,7 +1,7 @@
 """The postgres console's answers are bounded while they are read: a command that makes the
-server send huge values (cells, folded constants, error messages) grows the worker by a few MB
-at most, measured as the peak resident memory of a fresh process running just that command;
-and bounded answers still say what every kind of statement did."""
+server send huge values (cells, folded constants, error messages, notices) grows the worker by
+a few MB at most, measured as the peak resident memory of a fresh process running just that
+command; and bounded answers still say what every kind of statement did."""
 
 # The fixtures of test_postgres.py are imported, and so look redefined as arguments.
 # ruff: noqa: F811
@@ -20,6 +20,7 @@ from partner_api.providers.answer_limits import (
     MAX_COLUMNS,
     MAX_ROWS,
 )
+from partner_api.providers.postgres.console_process import TOO_LARGE
 from tests.providers.test_postgres import (  # noqa: F401
     admin_url,
     is_error,
@@ -106,6 +107,45 @@ def test_a_huge_error_message_is_cut_on_the_server(admin_url, provision):
     assert error.startswith('ERROR: invalid input syntax for type integer: "zzz')
     assert error.endswith("z…")
     assert is_error(answer["blocks"][0])
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        ("DO $$ BEGIN RAISE EXCEPTION '%', repeat('x', 50000000); END $$", TOO_LARGE),
+        ("DO $$ BEGIN RAISE NOTICE '%', repeat('x', 50000000); END $$", "DO"),
+    ],
+    ids=["exception", "notice"],
+)
+def test_a_huge_message_of_a_do_block_stays_out_of_the_worker(
+    admin_url, provision, command, answer
+):
+    resource, _ = provision()
+
+    # libpq takes in a message whole: only the console's child process holds it.
+    done = run_alone(admin_url, resource.state, command, read_only=False)
+
+    assert done["growth_kb"] < MAX_GROWTH_KB, done["growth_kb"]
+    assert texts(done["blocks"]) == [answer]
+    assert is_error(done["blocks"][0]) == (answer == TOO_LARGE)
+
+
+def test_a_huge_notice_of_a_function_a_select_calls_stays_out_of_the_worker(
+    admin_url, provider, provision
+):
+    resource, _ = provision()
+    provider.repl(
+        resource,
+        "CREATE FUNCTION noisy() RETURNS text LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE NOTICE '%', repeat('n', 50000000); RETURN 'done'; END $$",
+        False,
+    )
+
+    answer = run_alone(admin_url, resource.state, "SELECT noisy()")
+
+    assert answer["growth_kb"] < MAX_GROWTH_KB, answer["growth_kb"]
+    assert table_rows(answer["blocks"]) == [["done"]]
+    assert texts(answer["blocks"]) == ["(1 row)"]
 
 
 # --- what bounded answers still say -----------------------------------------------------------

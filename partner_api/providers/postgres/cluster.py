@@ -107,16 +107,10 @@ class Cluster:
         with self.admin() as connection:
             return has_database(connection, database)
 
-    @contextmanager
-    def member(
-        self, database: str, role: str, password: str, statement_timeout: timedelta
-    ) -> Iterator[psycopg.Connection]:
-        """A connection as one of a resource's roles, through the admin URL's host."""
-        conninfo = make_conninfo(
-            self._admin_conninfo, dbname=database, user=role, password=password
-        )
-        with self._guard(self._open(conninfo, _options(statement_timeout))) as connection:
-            yield connection
+    def member_conninfo(self, database: str, role: str, password: str) -> str:
+        """libpq parameters of a connection as one of a resource's roles, through the admin
+        URL's host: the admin's user and password replaced by the member's."""
+        return make_conninfo(self._admin_conninfo, dbname=database, user=role, password=password)
 
     @staticmethod
     def _open(conninfo: str, options: str) -> psycopg.Connection:
@@ -150,3 +144,10 @@ class Cluster:
             raise _unavailable() from None
         finally:
             connection.close()
+
+
+@contextmanager
+def member_session(conninfo: str, statement_timeout: timedelta) -> Iterator[psycopg.Connection]:
+    """A connection with `Cluster.member_conninfo`'s parameters, its statements bounded."""
+    with Cluster._guard(Cluster._open(conninfo, _options(statement_timeout))) as connection:
+        yield connection

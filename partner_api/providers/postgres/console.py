@@ -12,7 +12,9 @@ only, and any that returns rows: SELECT, … RETURNING, SHOW, EXPLAIN), turns ea
 only counts the rest. A statement that returns no rows runs as prepared. Errors (including
 statement timeouts and read-only refusals) are answered as red paragraphs, never raised, their
 texts cut like cells; an error raised while the rows are read is cut on the server already.
-(libpq still takes in whole the messages of a statement without rows, e.g. a `DO` block's.)
+libpq still takes in whole every message the server sends (a `DO` block's error, a notice of
+a function the command calls), so this module runs in a child process under a memory cap
+(`console_process`), never in the web worker.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ _READ = "SELECT cells, rest FROM pg_temp.partner_api_console_rows(%s, %s, %s, %s
 def run(connection: psycopg.Connection, command: str, read_only: bool) -> list[Block]:
     """Run `command` on an autocommit `connection`, to be closed afterwards (not committed)."""
     if "\x00" in command:
-        return [_paragraph(_text("The command contains a NUL character.", color=ERROR_COLOR))]
+        return refusal("The command contains a NUL character.")
     # Created before the command is even parsed, and outside the read-only transaction,
     # which refuses to create anything.
     connection.execute(_READER)
@@ -116,6 +118,11 @@ def run(connection: psycopg.Connection, command: str, read_only: bool) -> list[B
     else:
         outcome = _Outcome.of_prepared(pgconn)
     return outcome.blocks(read_only)
+
+
+def refusal(text: str) -> list[Block]:
+    """The answer of a command that was not run, or not read: one red paragraph."""
+    return [_paragraph(_text(text, color=ERROR_COLOR))]
 
 
 @dataclass

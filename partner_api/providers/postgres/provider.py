@@ -18,7 +18,7 @@ from partner_api.providers.base import (
     Rotation,
     UsageReading,
 )
-from partner_api.providers.postgres import admin, console
+from partner_api.providers.postgres import admin, console_process
 from partner_api.providers.postgres.cluster import (
     Cluster,
     DatabaseMissing,
@@ -96,15 +96,18 @@ class PostgresProvider:
             self._drop_member(connection, names, role)
 
     def repl(self, resource: ResourceContext, command: str, read_only: bool) -> list[dict]:
-        """Runs `command` as a throwaway member of the resource's group, never as the admin."""
+        """Runs `command` as a throwaway member of the resource's group, never as the admin,
+        in a child process (`console_process`)."""
         names = ResourceNames.of(resource.state)
         with self._admin_for(names) as connection:
             role, password = admin.create_console_role(connection, names)
             try:
-                with self._cluster.member(
-                    names.database, role, password, self.console_statement_timeout
-                ) as session:
-                    return console.run(session, command, read_only)
+                return console_process.run(
+                    self._cluster.member_conninfo(names.database, role, password),
+                    command,
+                    read_only,
+                    self.console_statement_timeout,
+                )
             finally:
                 self._drop_member(connection, names, role)
 
