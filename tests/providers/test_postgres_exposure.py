@@ -155,7 +155,7 @@ def url_as(admin_url: str, role: str, database: str) -> str:
 
 @contextmanager
 def served(settings: dict[str, Any]) -> Iterator[tuple[Any, io.StringIO]]:
-    """An app (not migrated: nothing here needs its tables) whose JSON log goes to a buffer."""
+    """An app whose JSON log goes to a buffer (callers that read /readyz need `migrated`)."""
     app = create_app(settings)
     stream = io.StringIO()
     previous = json_handler().setStream(stream)
@@ -167,13 +167,13 @@ def served(settings: dict[str, Any]) -> Iterator[tuple[Any, io.StringIO]]:
 
 
 @pytest.fixture
-def provider_app(app_settings, admin_url) -> Iterator[tuple[Any, io.StringIO]]:
+def provider_app(app_settings, admin_url, migrated) -> Iterator[tuple[Any, io.StringIO]]:
     with served({**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": admin_url}) as app_and_log:
         yield app_and_log
 
 
 @pytest.fixture
-def unreachable_app(app_settings) -> Iterator[tuple[Any, io.StringIO]]:
+def unreachable_app(app_settings, migrated) -> Iterator[tuple[Any, io.StringIO]]:
     """The postgres provider offered on a cluster that does not answer (a closed port)."""
     with served(
         {**app_settings, "POSTGRES_PROVIDER_ADMIN_URL": UNREACHABLE_ADMIN_URL}
@@ -393,7 +393,7 @@ def test_readyz_says_the_cluster_is_unreachable_without_its_dsn(unreachable_app)
 
 @pytest.mark.postgres
 def test_a_check_that_fails_is_named_by_its_error_class_and_readiness_stays(
-    admin_url, made, app_settings
+    admin_url, made, app_settings, migrated
 ):
     checker = made.role("checker")
     database = made.database("nocheck")

@@ -8,10 +8,10 @@ one JSON request on stdin (`conninfo` with the throwaway member's password, `com
 for a `ProviderError` (the cluster cannot be reached). Running out of memory ends it with
 `EXIT_OUT_OF_MEMORY`; it writes nothing else, and what it may print on stderr is discarded.
 
-It imports only psycopg and the console's own modules. Not with `-m`, which would first run
-every parent package's `__init__`: `partner_api`'s imports Flask and the whole app (+0.9 s
-and +66 MB per command, measured), so the parent packages are registered as bare packages
-of their directories, and their modules load as usual.
+It imports only psycopg and the console's own modules (importing `partner_api` loads
+neither Flask nor the app). Isolated mode (`-I`) puts neither the script's directory nor
+`PYTHONPATH` on the path, so the directory that holds `partner_api` is added first: the same
+package as the worker's, installed or in a checkout.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import json
 import os
 import resource
 import sys
-import types
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +29,8 @@ from pathlib import Path
 MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
 EXIT_OUT_OF_MEMORY = 3
 
-_PACKAGES = ("partner_api", "partner_api.providers", "partner_api.providers.postgres")
+# This file is partner_api/providers/postgres/console_child.py: the package's parent is 4 up.
+_PACKAGE_PARENT = Path(__file__).resolve().parents[3]
 
 
 def main() -> None:
@@ -43,7 +43,7 @@ def main() -> None:
 
 
 def _answer(request: dict) -> dict:
-    _register_bare_packages()
+    sys.path.insert(0, str(_PACKAGE_PARENT))
     from partner_api.providers.base import ProviderError
     from partner_api.providers.postgres import console
     from partner_api.providers.postgres.cluster import member_session
@@ -56,16 +56,6 @@ def _answer(request: dict) -> dict:
         return {
             "refusal": {"message": refused.message, "status": refused.status, "code": refused.code}
         }
-
-
-def _register_bare_packages() -> None:
-    """`partner_api` and the packages down to this one, without running their `__init__`."""
-    root = Path(__file__).resolve().parents[len(_PACKAGES)]
-    sys.path.insert(0, str(root))
-    for name in _PACKAGES:
-        package = types.ModuleType(name)
-        package.__path__ = [str(root.joinpath(*name.split(".")))]
-        sys.modules[name] = package
 
 
 if __name__ == "__main__":
