@@ -22,7 +22,6 @@ from partner_api.providers.answer_limits import (
 )
 from partner_api.providers.postgres.console_process import TOO_LARGE
 from tests.providers.test_postgres import (  # noqa: F401
-    admin_url,
     is_error,
     provider,
     provision,

@@ -24,7 +24,6 @@ from partner_api.providers.postgres import admin, console, console_child, consol
 from partner_api.providers.postgres.console_process import FAILED, TOO_LARGE, TOO_SLOW
 from tests.providers import pg_cluster
 from tests.providers.test_postgres import (  # noqa: F401
-    admin_url,
     provider,
     provision,
     table_rows,

@@ -35,17 +35,6 @@ MALICIOUS_NAME = 'x"; DROP DATABASE postgres; --'
 Provision = Callable[..., tuple[ResourceContext, Provisioned]]
 
 
-@pytest.fixture(scope="module")
-def admin_url() -> str:
-    url = pg_cluster.admin_url()
-    if not pg_cluster.answers(url):
-        pytest.skip(
-            f"no PostgreSQL server answers at {pg_cluster.where(url)}: "
-            "set TEST_DATABASE_URL to a server the tests may create databases and roles on"
-        )
-    return url
-
-
 @pytest.fixture
 def provider(admin_url) -> PostgresProvider:
     return PostgresProvider(admin_url=admin_url, public_url=None)

@@ -39,17 +39,6 @@ UNREACHABLE_ADMIN_URL = f"postgresql://admin:{PASSWORD}@127.0.0.1:1/postgres"
 COMMAND = ["postgres-provider", "revoke-public-connect"]
 
 
-@pytest.fixture(scope="module")
-def admin_url() -> str:
-    url = pg_cluster.admin_url()
-    if not pg_cluster.answers(url):
-        pytest.skip(
-            f"no PostgreSQL server answers at {pg_cluster.where(url)}: "
-            "set TEST_DATABASE_URL to a server the tests may create databases and roles on"
-        )
-    return url
-
-
 @dataclass
 class Throwaways:
     """Databases and roles made for one test, all named `partner_api_test_…`."""
