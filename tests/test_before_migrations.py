@@ -72,7 +72,7 @@ def test_the_worker_waits_for_the_migrations_then_runs(unmigrated_app, worker_lo
         (
             "WARNING",
             "waiting for the database schema to reach the migrations' head "
-            "(the release step: flask --app wsgi db upgrade)",
+            "(the release step: partner-api migrate)",
         ),
         ("INFO", "the database schema is at the migrations' head: running jobs"),
     ]

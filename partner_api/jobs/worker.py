@@ -93,7 +93,7 @@ class Worker:
             if not self._waited_for_schema:
                 log.warning(
                     "waiting for the database schema to reach the migrations' head "
-                    "(the release step: flask --app wsgi db upgrade)"
+                    "(the release step: partner-api migrate)"
                 )
                 self._waited_for_schema = True
             return False
