@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask
 import psycopg
 import pytest
 from psycopg import sql
@@ -475,3 +476,12 @@ def test_gunicorn_warns_once_when_it_is_ready_not_once_per_worker(
     warnings = [line for line in log.read_text().splitlines() if exposed in line]
     assert len(warnings) == 1
     assert '"level": "WARNING"' in warnings[0]
+
+
+def test_the_start_up_check_ignores_an_app_without_providers(caplog):
+    bare = flask.Flask("another_app")  # what the shipped gunicorn configuration may serve too
+
+    operations.check_at_start(bare)
+
+    assert operations.readiness_details(bare) == {}
+    assert caplog.records == []
