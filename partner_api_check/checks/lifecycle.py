@@ -15,6 +15,8 @@ from partner_api_check.tokens import bearer
 GROUP = "lifecycle"
 PLANS = required(docs.PRODUCT_PLANS)
 INSTALLATION_TOKEN = required(docs.INTEGRATIONS_API)
+ROTATED_SECRETS = required(docs.SECRETS_ROTATION_GUIDE)
+ROTATION_WAIT_SECONDS = 5.0
 MALFORMED_QUERY = recommended("the docs pass the form's metadata as a JSON string but say "
                               "nothing of a malformed one; it must not crash the server")
 REPL_BLOCKS = recommended("the docs leave the REPL's 200 body open; the blocks checked are the "
@@ -56,6 +58,7 @@ class Lifecycle:
         self.installed = False
         self.name = self.fixture.resource_name
         self.get_installation_supported = True
+        self.rotating_later = False
 
     def run(self) -> None:
         self.upsert_installation()
@@ -71,6 +74,7 @@ class Lifecycle:
         self.repl()
         self.delete_resource()
         self.delete_installation()
+        self.rotated_secrets()
         self.outbound_calls()
 
     def step(self, name: str, rule: Rule):
@@ -256,6 +260,7 @@ class Lifecycle:
                 check.note(f"200: {len(body['secrets'])} new secrets now")
             else:
                 check.expect_schema(reply, "RotatingLater")
+                self.rotating_later = True
                 check.note("202: secrets will follow through Update Resource Secrets")
 
     def repl(self) -> None:
@@ -305,6 +310,22 @@ class Lifecycle:
             reply = check.call("GET", fixture.installation_path(), headers=fixture.system())
             check.expect_status(reply, 404)
             check.expect_envelope(reply)
+
+    def rotated_secrets(self) -> None:
+        """After a 202, the new secrets reach Vercel through Update Resource Secrets (V10)."""
+        with self.step("rotated secrets reach vercel", ROTATED_SECRETS) as check:
+            if not self.rotating_later:
+                check.skip(needs(GROUP, "rotate secrets") + " answered 202")
+            path = self.fixture.installation_path(f"/resources/{self.fixture.resource_id}/secrets")
+            pushed = self.ctx.vercel.wait_for("PUT", path, ROTATION_WAIT_SECONDS)
+            if pushed is None:
+                check.skip(f"no PUT {path} within {ROTATION_WAIT_SECONDS:g} s of the run's end "
+                           "(a background job may send it later)")
+            found = schemas.problems("UpdateResourceSecrets", pushed.body)
+            if found:
+                check.fail("Update Resource Secrets body is not the documented shape: "
+                           + "; ".join(found[:3]))
+            check.note(f"PUT …/secrets with {len(pushed.body['secrets'])} secrets")
 
     def outbound_calls(self) -> None:
         """Calls the server made to the fake Vercel API carry the installation's token."""

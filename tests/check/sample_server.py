@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from flask import Flask, g, jsonify, request
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -58,13 +59,14 @@ class Behaviour:
     rejects_reused_key: bool = True  # False: a reused key replays whatever the body
     refuses_forged_webhooks: bool = True  # False: 200 with an error code, like Vercel's example
     saves_before_validating: bool = False  # invalid metadata still leaves a resource behind
+    rotates_later: bool = False  # rotation answers 202, then sends Vercel the new secrets
 
 
 BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
                    saves_before_validating=True)
 DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
                       binds_path=False, upsert_status=201, rejects_reused_key=False,
-                      refuses_forged_webhooks=False)
+                      refuses_forged_webhooks=False, rotates_later=True)
 MUTATING = ("PUT", "PATCH", "POST", "DELETE")
 
 
@@ -141,7 +143,7 @@ class Store:
 
 
 def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: str,
-               behaviour: Behaviour) -> Flask:
+               behaviour: Behaviour, vercel_api_url: str = "") -> Flask:
     app = Flask(__name__)
     keys = KeySet.import_key_set(jwks)
     store = Store()
@@ -232,7 +234,8 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
             raise invalid("scopes", "acceptedPolicies", "credentials")
         if "account" in body and not isinstance(body["account"], dict):
             raise invalid("account")
-        store.installations[installation_id] = {"deleted": False}
+        store.installations[installation_id] = {"deleted": False,
+                                                "token": credentials["access_token"]}
         return {"notification": None}, behaviour.upsert_status
 
     @app.get("/v1/installations/<installation_id>/resources")
@@ -282,6 +285,30 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
                      metadata=metadata or found["metadata"])
         return public(found)
 
+    def push_secrets(installation_id: str, resource_id: str) -> None:
+        """Update Resource Secrets (V10) with the new secrets, as a background job would."""
+        token = store.installations[installation_id]["token"]
+        requests.put(f"{vercel_api_url}/v1/installations/{installation_id}/resources/"
+                     f"{resource_id}/secrets", headers={"Authorization": f"Bearer {token}"},
+                     json={"secrets": [{"name": "SAMPLE_DB_URL",
+                                        "value": f"sample://{secrets.token_hex(8)}"}]},
+                     timeout=5)
+
+    if behaviour.rotates_later:
+        @app.post("/v1/installations/<installation_id>/resources/<resource_id>/secrets/rotate")
+        @partner
+        def rotate(installation_id: str, resource_id: str):
+            live_resource(installation_id, resource_id)
+            body = json_object()
+            delay = body.get("delayOldSecretsExpirationHours", 0)
+            if isinstance(delay, bool) or not isinstance(delay, int | float) or not (
+                    0 <= delay <= 720):
+                raise invalid("delayOldSecretsExpirationHours")
+            if not isinstance(body.get("reason", ""), str):
+                raise invalid("reason")
+            threading.Thread(target=push_secrets, args=(installation_id, resource_id)).start()
+            return {"sync": False}, 202
+
     @app.post("/webhooks/vercel")
     def webhook():
         signature = request.headers.get("x-vercel-signature", "")
@@ -321,7 +348,7 @@ def judge(behaviour: Behaviour, groups: tuple[str, ...] | None = None,
     """Serve an app with ``behaviour`` and run the kit against it."""
     with Kit() as kit:
         app = create_app(kit.jwks.jwks, kit.tokens.issuer, kit.tokens.audience, CLIENT_SECRET,
-                         behaviour)
+                         behaviour, kit.vercel.url)
         with serving(app) as base_url:
             settings = Settings(base_url, product=product, client_secret=CLIENT_SECRET)
             return kit.check(settings, *(() if groups is None else (groups,)))

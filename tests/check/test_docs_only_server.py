@@ -64,3 +64,13 @@ def test_every_check_names_its_level_and_its_basis(report):
     warned = [r for r in report.checks if r.outcome is Outcome.WARN]
     assert all(r.rule.level is Level.RECOMMENDED for r in warned
                if r.name != "upsert installation")
+
+
+def test_an_asynchronous_rotation_is_followed_to_vercel(report):
+    assert result(report, "lifecycle", "rotate secrets").reason.startswith("202")
+    pushed = result(report, "lifecycle", "rotated secrets reach vercel")
+    assert (pushed.outcome, pushed.reason) == (Outcome.PASS, "PUT …/secrets with 1 secrets")
+    assert result(report, "lifecycle", "vercel api calls use the installation token"
+                  ).outcome is Outcome.PASS
+    for name in ("malformed JSON", "wrong types", "delay over 720 hours"):
+        assert result(report, "bodies", f"rotate secrets: {name}").outcome is Outcome.PASS
