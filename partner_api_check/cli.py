@@ -1,6 +1,7 @@
 """``partner-api check BASE_URL``: play Vercel against a partner server and report.
 
-Exit status: 0 when no check failed (skips do not count), 1 when one did, 2 on bad usage.
+Exit status: 0 when no required check failed (warnings and skips do not count unless
+``--strict``), 1 when one did or the server never answered, 2 on bad usage.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from partner_api_check.context import (
     DEFAULT_WEBHOOK_PATH,
     Settings,
 )
+from partner_api_check.junit import write_junit
 from partner_api_check.kit import Kit, KitOptions
 from partner_api_check.report import render, write_json
+from partner_api_check.waiting import wait_until_answering
+
+DEFAULT_WAIT_SECONDS = 60.0
 
 
 def _metadata(text: str) -> dict[str, Any]:
@@ -41,6 +46,13 @@ def add_check_command(commands: argparse._SubParsersAction) -> argparse.Argument
     check.add_argument("base_url", metavar="BASE_URL",
                        help="the server's Partner API base URL, e.g. http://127.0.0.1:8000")
     check.add_argument("--report", type=Path, metavar="FILE", help="also write a JSON report")
+    check.add_argument("--junit", type=Path, metavar="FILE",
+                       help="also write JUnit XML (one test case per check), for CI")
+    check.add_argument("--strict", action="store_true",
+                       help="fail the run on warnings (recommended checks) too")
+    check.add_argument("--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+                       help="how long to wait for BASE_URL to answer before checking "
+                            f"(default: {DEFAULT_WAIT_SECONDS:g})")
     check.add_argument("--client-secret", metavar="SECRET",
                        help="the integration's client secret; enables the webhooks group")
     check.add_argument("--audience", metavar="oac_…",
@@ -85,13 +97,20 @@ def run(args: argparse.Namespace) -> int:
         if args.wait_for_config:
             print("Start the server with them, then press Enter.", flush=True)
             sys.stdin.readline()
+        print(f"Waiting up to {args.wait:g} s for {args.base_url} to answer…", flush=True)
+        if not wait_until_answering(args.base_url, args.wait):
+            print(f"{args.base_url} did not answer within {args.wait:g} s.")
+            return 1
         print(flush=True)
         report = kit.check(settings, args.only)
     print(render(report))
     if args.report:
         write_json(report, args.report)
         print(f"Report written to {args.report}")
-    return 1 if report.failed else 0
+    if args.junit:
+        write_junit(report, args.junit, args.strict)
+        print(f"JUnit XML written to {args.junit}")
+    return 1 if report.failed(args.strict) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

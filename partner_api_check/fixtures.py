@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 import requests
 
@@ -51,14 +50,6 @@ class Fixture:
         if not reply.ok or not isinstance(resource_id, str):
             check.fail(f"could not provision a resource: {reply.summary()}")
         self.resource_id = resource_id
-
-    def snapshot(self) -> list[tuple[int, Any]]:
-        """What Vercel would read back: Get Installation and Get Resource (status and body)."""
-        paths = [self.installation_path()]
-        if self.resource_id:
-            paths.append(self.resource_path())
-        replies = [self.ctx.target.request("GET", path, headers=self.system()) for path in paths]
-        return [(reply.status, reply.json) for reply in replies]
 
     def tear_down(self) -> None:
         """Remove what the fixture made, as far as the server lets it (best effort)."""

@@ -1,4 +1,7 @@
-"""The run's report: a table for people, a JSON document for machines."""
+"""The run's report: a table for people, a JSON document for machines.
+
+A run fails only on a FAIL (a broken documented rule); warnings fail it only when strict.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +28,10 @@ class Report:
         counts = Counter(result.outcome for result in self.checks)
         return {"total": len(self.checks), **{str(o): counts[o] for o in Outcome}}
 
-    @property
-    def failed(self) -> bool:
-        return any(result.outcome is Outcome.FAIL for result in self.checks)
+    def failed(self, strict: bool = False) -> bool:
+        """Whether a required check failed (or, if ``strict``, any check warned)."""
+        failing = {Outcome.FAIL, Outcome.WARN} if strict else {Outcome.FAIL}
+        return any(result.outcome in failing for result in self.checks)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,20 +51,27 @@ def _shortened(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _level(result: CheckResult) -> str:
+    return str(result.rule.level) if result.rule else ""
+
+
 def render(report: Report) -> str:
-    """The results table, every failure's full reason, and the counts."""
-    rows = [("GROUP", "CHECK", "RESULT", "REASON")] + [
-        (r.group, r.name, str(r.outcome).upper(), _shortened(r.reason, REASON_WIDTH))
+    """The results table, every failure's and warning's full reason with the docs page or
+    rationale behind it, and the counts."""
+    rows = [("GROUP", "CHECK", "LEVEL", "RESULT", "REASON")] + [
+        (r.group, r.name, _level(r), str(r.outcome).upper(), _shortened(r.reason, REASON_WIDTH))
         for r in report.checks
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    lines = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)),
-                        row[3]]).rstrip() for row in rows]
-    failures = [r for r in report.checks if r.outcome is Outcome.FAIL]
-    if failures:
-        lines += ["", "Failures:"]
-        lines += [f"- {r.group} / {r.name}: {r.reason}" for r in failures]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = ["  ".join([*(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)),
+                        row[4]]).rstrip() for row in rows]
+    for title, outcome in (("Failures", Outcome.FAIL), ("Warnings", Outcome.WARN)):
+        listed = [r for r in report.checks if r.outcome is outcome]
+        if listed:
+            lines += ["", f"{title}:"]
+            lines += [f"- {r.group} / {r.name}: {r.reason}"
+                      + (f" [{r.rule.basis}]" if r.rule else "") for r in listed]
     summary = report.summary
-    lines += ["", f"{summary['total']} checks: {summary['pass']} passed, "
-                  f"{summary['fail']} failed, {summary['skip']} skipped"]
+    lines += ["", f"{summary['pass']} passed, {summary['fail']} failed, "
+                  f"{summary['warn']} warned, {summary['skip']} skipped"]
     return "\n".join(lines)

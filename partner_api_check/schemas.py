@@ -182,6 +182,13 @@ ROTATING_LATER = {
     "properties": {"sync": {"const": False}},
 }
 
+# V10, what a partner sends Vercel once an asynchronous rotation is done (§4.2).
+UPDATE_RESOURCE_SECRETS = {
+    "type": "object",
+    "required": ["secrets"],
+    "properties": {"secrets": SECRETS, "partial": BOOLEAN},
+}
+
 TEXT_BLOCK = {
     "type": "object",
     "required": ["type", "text"],
@@ -232,6 +239,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ValidationError": VALIDATION_ERROR,
     "RotatedNow": ROTATED_NOW,
     "RotatingLater": ROTATING_LATER,
+    "UpdateResourceSecrets": UPDATE_RESOURCE_SECRETS,
     "ReplBlocks": REPL_BLOCKS,
 }
 

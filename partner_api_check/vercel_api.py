@@ -143,13 +143,25 @@ class FakeVercelApi(BackgroundServer):
     def __init__(self, port: int = 0) -> None:
         super().__init__(_Handler, port)
         self._calls: list[RecordedCall] = []
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
 
     def record(self, call: RecordedCall) -> None:
-        with self._lock:
+        with self._arrived:
             self._calls.append(call)
+            self._arrived.notify_all()
+
+    def wait_for(self, method: str, path: str, timeout: float) -> RecordedCall | None:
+        """The first call of ``method`` to ``path``, waiting up to ``timeout`` seconds for
+        it to arrive (None if it does not)."""
+
+        def arrived() -> RecordedCall | None:
+            return next((call for call in self._calls
+                         if (call.method, call.path) == (method, path)), None)
+
+        with self._arrived:
+            return self._arrived.wait_for(arrived, timeout)
 
     @property
     def calls(self) -> list[RecordedCall]:
-        with self._lock:
+        with self._arrived:
             return list(self._calls)

@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from partner_api_check import schemas
+from partner_api_check import docs, schemas
 from partner_api_check.context import NOT_IMPLEMENTED, Context, random_id
 from partner_api_check.fixtures import Fixture
-from partner_api_check.results import Check
+from partner_api_check.results import Check, Rule, needs, recommended, required
 from partner_api_check.target import Reply
 from partner_api_check.tokens import bearer
 
 GROUP = "lifecycle"
+PLANS = required(docs.PRODUCT_PLANS)
+INSTALLATION_TOKEN = required(docs.INTEGRATIONS_API)
+ROTATED_SECRETS = required(docs.SECRETS_ROTATION_GUIDE)
+ROTATION_WAIT_SECONDS = 5.0
+MALFORMED_QUERY = recommended("the docs pass the form's metadata as a JSON string but say "
+                              "nothing of a malformed one; it must not crash the server")
+REPL_BLOCKS = recommended("the docs leave the REPL's 200 body open; the blocks checked are the "
+                          "format of Vercel's example integration, which the console renders")
+REPEATED_DELETE = recommended("the docs do not say what a second delete gets; Vercel retries, "
+                              "so a repeated delete should succeed again")
+GONE = recommended("the docs list no status for a deleted entity; 404 with the error envelope "
+                   "is what Vercel's example integration answers")
 
 
 def run(ctx: Context) -> None:
@@ -46,6 +58,7 @@ class Lifecycle:
         self.installed = False
         self.name = self.fixture.resource_name
         self.get_installation_supported = True
+        self.rotating_later = False
 
     def run(self) -> None:
         self.upsert_installation()
@@ -61,22 +74,23 @@ class Lifecycle:
         self.repl()
         self.delete_resource()
         self.delete_installation()
+        self.rotated_secrets()
         self.outbound_calls()
 
-    def step(self, name: str):
-        return self.ctx.run.check(GROUP, name)
+    def step(self, name: str, rule: Rule):
+        return self.ctx.run.check(GROUP, name, rule)
 
     def need_installation(self, check: Check) -> None:
         if not self.installed:
-            check.skip("needs a successful 'upsert installation'")
+            check.skip(needs(GROUP, "upsert installation"))
 
     def need_resource(self, check: Check) -> None:
         if not self.fixture.resource_id:
-            check.skip("needs a resource from 'provision resource'")
+            check.skip(needs(GROUP, "provision resource"))
 
     def upsert_installation(self) -> None:
         fixture = self.fixture
-        with self.step("upsert installation") as check:
+        with self.step("upsert installation", required(docs.UPSERT_INSTALLATION)) as check:
             reply = check.call("PUT", fixture.installation_path(), headers=fixture.admin(),
                                json_body=self.ctx.upsert_body(fixture.access_token))
             check.expect_status(reply, 200, 204)
@@ -88,7 +102,7 @@ class Lifecycle:
             check.note(f"{reply.status}, installation {fixture.installation_id}")
 
     def get_installation(self) -> None:
-        with self.step("get installation") as check:
+        with self.step("get installation", required(docs.GET_INSTALLATION)) as check:
             self.need_installation(check)
             reply = check.call("GET", self.fixture.installation_path(),
                                headers=self.fixture.system())
@@ -105,12 +119,13 @@ class Lifecycle:
                  "product plans with a metadata query", "product plans with a malformed query"]
         if not product:
             for name in names:
-                self.ctx.run.skip(GROUP, name, "pass --product SLUG")
+                self.ctx.run.skip(GROUP, name, "pass --product SLUG",
+                                  PLANS)
             return
         path = f"/v1/products/{product}/plans"
         anonymous = bearer(self.ctx.tokens.sign(self.ctx.tokens.pre_installation_claims()),
                            "system")
-        with self.step("product plans") as check:
+        with self.step("product plans", PLANS) as check:
             reply = check.call("GET", path, headers=self.fixture.system())
             check.expect_status(reply, 200)
             plans = check.expect_schema(reply, "Plans")["plans"]
@@ -118,16 +133,16 @@ class Lifecycle:
                 check.fail(f"GET {path}: no plans listed; a resource needs one")
             self.ctx.adopt_plans(plans)
             check.note("plans: " + ", ".join(plan["id"] for plan in plans))
-        with self.step("product plans before installation") as check:
+        with self.step("product plans before installation", PLANS) as check:
             reply = check.call("GET", path, headers=anonymous)
             check.expect_status(reply, 200)
             check.expect_schema(reply, "Plans")
-        with self.step("product plans with a metadata query") as check:
+        with self.step("product plans with a metadata query", PLANS) as check:
             query = {"metadata": json.dumps(self.ctx.settings.metadata)}
             reply = check.call("GET", path, headers=anonymous, params=query)
             check.expect_status(reply, 200)
             check.expect_schema(reply, "Plans")
-        with self.step("product plans with a malformed query") as check:
+        with self.step("product plans with a malformed query", MALFORMED_QUERY) as check:
             # The form may still be half filled in: never a server error (§7.19).
             reply = check.call("GET", path, headers=anonymous, params={"metadata": "{not json"})
             check.expect_status(reply, 200, 400)
@@ -136,7 +151,7 @@ class Lifecycle:
 
     def installation_plans_and_change(self) -> None:
         plans: list[dict[str, Any]] = []
-        with self.step("installation plans") as check:
+        with self.step("installation plans", required(docs.INSTALLATION_PLANS)) as check:
             self.need_installation(check)
             reply = check.call("GET", self.fixture.installation_path("/plans"),
                                headers=self.fixture.system())
@@ -145,7 +160,7 @@ class Lifecycle:
                            "installation-level plans are enabled (§3.3 #13)")
             check.expect_status(reply, 200)
             plans = check.expect_schema(reply, "Plans")["plans"]
-        with self.step("update installation plan") as check:
+        with self.step("update installation plan", required(docs.UPDATE_INSTALLATION)) as check:
             self.need_installation(check)
             choices = [plan["id"] for plan in plans if not plan.get("disabled")]
             if not choices:
@@ -164,7 +179,7 @@ class Lifecycle:
 
     def provision(self) -> None:
         fixture = self.fixture
-        with self.step("provision resource") as check:
+        with self.step("provision resource", required(docs.PROVISION_RESOURCE)) as check:
             self.need_installation(check)
             if not self.ctx.settings.product:
                 check.skip("pass --product SLUG")
@@ -184,17 +199,18 @@ class Lifecycle:
                        f"{len(body['secrets'])} secrets)")
 
     def get_resource(self) -> None:
-        with self.step("get resource") as check:
+        with self.step("get resource", required(docs.GET_RESOURCE)) as check:
             self.need_resource(check)
             reply = check.call("GET", self.fixture.resource_path(), headers=self.fixture.system())
             check.expect_status(reply, 200)
             check.expect_schema(reply, "Resource")
             expect_fields(check, reply, id=self.fixture.resource_id, name=self.name)
             if "secrets" in reply.json:
-                check.fail("Get Resource answers secrets; only Provision hands them out (§3.4.5)")
+                check.finding("Get Resource answers secrets; the docs give them out only on "
+                              "Provision and rotation")
 
     def resource_plans(self) -> None:
-        with self.step("resource plans") as check:
+        with self.step("resource plans", required(docs.RESOURCE_PLANS)) as check:
             self.need_resource(check)
             reply = check.call("GET", self.fixture.resource_path("/plans"),
                                headers=self.fixture.system())
@@ -204,7 +220,7 @@ class Lifecycle:
             check.expect_schema(reply, "Plans")
 
     def rename_resource(self) -> None:
-        with self.step("rename resource") as check:
+        with self.step("rename resource", required(docs.UPDATE_RESOURCE)) as check:
             self.need_resource(check)
             self.name = random_id("check-renamed-", 6)
             reply = check.call("PATCH", self.fixture.resource_path(),
@@ -214,7 +230,7 @@ class Lifecycle:
             expect_fields(check, reply, name=self.name)
 
     def change_resource_plan(self) -> None:
-        with self.step("change resource plan") as check:
+        with self.step("change resource plan", required(docs.UPDATE_RESOURCE)) as check:
             self.need_resource(check)
             other = self.ctx.other_plan()
             if not other:
@@ -228,7 +244,7 @@ class Lifecycle:
             check.note(f"200, plan {other}")
 
     def rotate_secrets(self) -> None:
-        with self.step("rotate secrets") as check:
+        with self.step("rotate secrets", required(docs.ROTATE_SECRETS)) as check:
             self.need_resource(check)
             # A fractional delay is valid (§8 D5).
             reply = check.call("POST", self.fixture.resource_path("/secrets/rotate"),
@@ -244,10 +260,11 @@ class Lifecycle:
                 check.note(f"200: {len(body['secrets'])} new secrets now")
             else:
                 check.expect_schema(reply, "RotatingLater")
+                self.rotating_later = True
                 check.note("202: secrets will follow through Update Resource Secrets")
 
     def repl(self) -> None:
-        with self.step("resource repl") as check:
+        with self.step("resource repl", REPL_BLOCKS) as check:
             self.need_resource(check)
             reply = check.call("POST", self.fixture.resource_path("/repl"),
                                headers=self.fixture.admin(),
@@ -261,17 +278,17 @@ class Lifecycle:
 
     def delete_resource(self) -> None:
         fixture = self.fixture
-        with self.step("delete resource") as check:
+        with self.step("delete resource", required(docs.DELETE_RESOURCE)) as check:
             self.need_resource(check)
             check.expect_status(
                 check.call("DELETE", fixture.resource_path(), headers=fixture.admin()), 204
             )
-        with self.step("delete resource again") as check:
+        with self.step("delete resource again", REPEATED_DELETE) as check:
             self.need_resource(check)
             check.expect_status(
                 check.call("DELETE", fixture.resource_path(), headers=fixture.admin()), 204
             )
-        with self.step("get deleted resource") as check:
+        with self.step("get deleted resource", GONE) as check:
             self.need_resource(check)
             reply = check.call("GET", fixture.resource_path(), headers=fixture.system())
             check.expect_status(reply, 404)
@@ -279,14 +296,14 @@ class Lifecycle:
 
     def delete_installation(self) -> None:
         fixture = self.fixture
-        with self.step("delete installation") as check:
+        with self.step("delete installation", required(docs.DELETE_INSTALLATION)) as check:
             self.need_installation(check)
             reply = check.call("DELETE", fixture.installation_path(), headers=fixture.admin())
             check.expect_status(reply, 200, 204)
             if reply.status == 200:
                 body = check.expect_schema(reply, "DeletedInstallation")
                 check.note(f"200, finalized: {body['finalized']}")
-        with self.step("get deleted installation") as check:
+        with self.step("get deleted installation", GONE) as check:
             self.need_installation(check)
             if not self.get_installation_supported:
                 check.skip("Get Installation is not implemented")
@@ -294,9 +311,25 @@ class Lifecycle:
             check.expect_status(reply, 404)
             check.expect_envelope(reply)
 
+    def rotated_secrets(self) -> None:
+        """After a 202, the new secrets reach Vercel through Update Resource Secrets (V10)."""
+        with self.step("rotated secrets reach vercel", ROTATED_SECRETS) as check:
+            if not self.rotating_later:
+                check.skip(needs(GROUP, "rotate secrets") + " answered 202")
+            path = self.fixture.installation_path(f"/resources/{self.fixture.resource_id}/secrets")
+            pushed = self.ctx.vercel.wait_for("PUT", path, ROTATION_WAIT_SECONDS)
+            if pushed is None:
+                check.skip(f"no PUT {path} within {ROTATION_WAIT_SECONDS:g} s of the run's end "
+                           "(a background job may send it later)")
+            found = schemas.problems("UpdateResourceSecrets", pushed.body)
+            if found:
+                check.fail("Update Resource Secrets body is not the documented shape: "
+                           + "; ".join(found[:3]))
+            check.note(f"PUT …/secrets with {len(pushed.body['secrets'])} secrets")
+
     def outbound_calls(self) -> None:
         """Calls the server made to the fake Vercel API carry the installation's token."""
-        with self.step("vercel api calls use the installation token") as check:
+        with self.step("vercel api calls use the installation token", INSTALLATION_TOKEN) as check:
             calls = [call for call in self.ctx.vercel.calls
                      if self.fixture.installation_id in call.path]
             if not calls:

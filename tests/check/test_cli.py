@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 import re
+from xml.etree import ElementTree
 
 import pytest
 
 from partner_api_check.cli import main
 from partner_api_check.keys import load_or_create, public_jwks
-from tests.check import broken_server
+from partner_api_check.kit import default_audience
+from tests.check import sample_server
 from tests.serverproc import free_port
 
 ISSUER = "https://marketplace.vercel.com"
@@ -21,8 +23,10 @@ SECRET = "cli-client-secret"
 def configured_once(tmp_path):
     """A server configured with a kept key file, before the kit starts (as a user would)."""
     key_file = tmp_path / "kit-key.json"
-    app = broken_server.create_app(public_jwks(load_or_create(key_file)), ISSUER, SECRET)
-    with broken_server.serving(app) as base_url:
+    key = load_or_create(key_file)
+    app = sample_server.create_app(public_jwks(key), ISSUER, default_audience(key.thumbprint()),
+                                   SECRET, sample_server.BROKEN)
+    with sample_server.serving(app) as base_url:
         yield base_url, key_file
 
 
@@ -31,7 +35,7 @@ def test_a_clean_run_exits_0_and_writes_the_report(configured_once, tmp_path, ca
     jwks_port, api_port = free_port(), free_port()
     report_path = tmp_path / "report.json"
     code = main(["check", base_url, "--only", "webhooks", "bodies",
-                 "--product", broken_server.PRODUCT, "--client-secret", SECRET,
+                 "--product", sample_server.PRODUCT, "--client-secret", SECRET,
                  "--key-file", str(key_file), "--audience", "oac_cliAudience",
                  "--jwks-port", str(jwks_port), "--api-port", str(api_port),
                  "--report", str(report_path)])
@@ -52,14 +56,38 @@ def test_a_clean_run_exits_0_and_writes_the_report(configured_once, tmp_path, ca
     assert SECRET not in report_path.read_text()
 
 
-def test_a_failing_check_exits_1(configured_once, capsys):
+def test_a_failing_required_check_exits_1(configured_once, capsys):
     base_url, key_file = configured_once
-    code = main(["check", base_url, "--only", "lifecycle", "--product", broken_server.PRODUCT,
+    code = main(["check", base_url, "--only", "auth", "--product", sample_server.PRODUCT,
                  "--key-file", str(key_file)])
     output = capsys.readouterr().out
     assert code == 1
-    assert "- lifecycle / provision resource: POST /v1/installations/" in output
-    assert "expected 200, got 201" in output
+    assert re.search(r"^auth +wrong aud +required +FAIL +", output, re.M)
+    assert "Failures:\n- auth / wrong aud: " in output
+
+
+def test_a_warning_exits_0_unless_strict_and_goes_to_junit(configured_once, tmp_path, capsys):
+    base_url, key_file = configured_once
+    arguments = ["check", base_url, "--only", "lifecycle", "--product", sample_server.PRODUCT,
+                 "--key-file", str(key_file)]
+    assert main(arguments) == 0
+    output = capsys.readouterr().out
+    assert re.search(r"^lifecycle +provision resource +required +WARN +POST ", output, re.M)
+    assert "Warnings:\n- lifecycle / provision resource: " in output
+    assert re.search(r"^\d+ passed, 0 failed, 1 warned, \d+ skipped$", output, re.M)
+    junit = tmp_path / "kit.xml"
+    assert main([*arguments, "--strict", "--junit", str(junit)]) == 1
+    suite = ElementTree.parse(junit).getroot()  # noqa: S314 (the file the kit just wrote)
+    provision = suite.find("testcase[@name='provision resource']")
+    assert provision.get("classname") == "lifecycle"
+    properties = {item.get("name"): item.get("value") for item in provision.iter("property")}
+    assert properties["level"] == "required"
+    assert properties["outcome"] == "warn"
+    assert properties["docs"].endswith("/reference/partner/provision-resource")
+    assert "answered 201" in provision.find("failure").get("message")
+    assert suite.get("failures") == "1"
+    assert len(suite.findall("testcase")) == int(suite.get("tests"))
+    assert suite.find("testcase[@name='rotate secrets']/skipped") is not None
 
 
 def test_wait_for_config_waits_for_enter(configured_once, capsys, monkeypatch):
@@ -70,7 +98,16 @@ def test_wait_for_config_waits_for_enter(configured_once, capsys, monkeypatch):
     output = capsys.readouterr().out
     assert code == 0
     assert "then press Enter." in output
-    assert re.search(r"^webhooks +signed delivery +SKIP +pass --client-secret", output, re.M)
+    assert re.search(r"^webhooks +signed delivery +required +SKIP +pass --client-secret",
+                     output, re.M)
+
+
+def test_a_server_that_never_answers_ends_the_run_with_1(capsys):
+    base_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert main(["check", base_url, "--wait", "0"]) == 1
+    output = capsys.readouterr().out
+    assert f"Waiting up to 0 s for {base_url} to answer…\n" in output
+    assert output.endswith(f"{base_url} did not answer within 0 s.\n")
 
 
 @pytest.mark.parametrize("metadata", ["[1]", "{not json"])

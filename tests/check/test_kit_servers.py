@@ -78,6 +78,15 @@ def test_fake_vercel_api_answers_per_route_and_records(kit):
     assert [call.status for call in kit.vercel.calls][-2:] == [401, 404]
 
 
+def test_the_fake_api_hands_over_a_call_once_it_arrives(kit):
+    path = "/v1/installations/icfg_2/resources/res_2/secrets"
+    assert kit.vercel.wait_for("PUT", path, 0) is None
+    requests.put(kit.server_settings()["VERCEL_API_URL"] + path, json={"secrets": []},
+                 headers={"Authorization": "Bearer t"}, timeout=5)
+    arrived = kit.vercel.wait_for("PUT", path, 0)
+    assert (arrived.status, arrived.body) == (201, {"secrets": []})
+
+
 def test_a_key_file_keeps_the_servers_settings_across_runs(tmp_path):
     key_file = tmp_path / "keys" / "kit.json"
     with Kit(KitOptions(key_file=key_file)) as first:

@@ -51,6 +51,8 @@ def test_every_schema_is_listed_under_its_name():
                                    "fields": [{"key": "region", "message": "Invalid"}]}}),
     ("RotatedNow", {"sync": True, "secrets": SECRETS, "partial": False}),
     ("RotatingLater", {"sync": False}),
+    ("UpdateResourceSecrets", {"secrets": SECRETS}),
+    ("UpdateResourceSecrets", {"secrets": SECRETS, "partial": True}),
     ("ReplBlocks", [
         {"type": "paragraph", "children": [{"type": "text", "text": "OK", "bold": True}]},
         {"type": "table", "header": [{"type": "text", "text": "key"}],
@@ -81,6 +83,9 @@ def test_contract_shapes_fit(schema, instance):
      "$.error: 'fields' is a required property"),
     ("RotatedNow", {"sync": True}, "$: 'secrets' is a required property"),
     ("RotatingLater", {"sync": True}, "$.sync: False was expected"),
+    ("UpdateResourceSecrets", {"secrets": []}, "$.secrets: fails the 'minItems' rule"),
+    ("UpdateResourceSecrets", {"secrets": SECRETS, "partial": "yes"}, "$.partial: 'yes' is not"),
+    ("UpdateResourceSecrets", {"secret": SECRETS}, "$: 'secrets' is a required property"),
     ("ReplBlocks", [{"type": "heading", "text": "x"}], "$[0]:"),
 ])
 def test_deviations_are_named_with_their_location(schema, instance, expected):

@@ -1,9 +1,13 @@
-"""A small partner server with three deliberate faults, for the kit to find.
+"""Small partner servers for the kit to judge, each a `Behaviour` of one in-memory app.
 
-It follows the contract except that it (1) never checks the token's audience, (2) ignores
-the user's role, so `USER` tokens may change things, and (3) answers 201 instead of 200 to
-Provision Resource. It keeps everything in memory and implements only the required
-endpoints plus Get Installation, so the optional ones are reported as skipped.
+`BROKEN` carries deliberate defects: it (1) never checks the token's audience, (2) ignores
+the user's role, so `USER` tokens may change things, (3) answers 201 instead of 200 to
+Provision Resource and (4) saves a resource before finding its metadata invalid. `DOCS_ONLY`
+does what Vercel's docs require and no more: 403 for every refused call, the auth kind read
+from the claims (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation
+binding, 201 on Upsert, the first answer replayed for a reused idempotency key whatever the
+body, and 200 to a forged webhook. Both implement the required endpoints plus Get
+Installation and List Resources, so the other optional ones are reported as skipped.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import requests
 from flask import Flask, g, jsonify, request
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -24,8 +30,12 @@ from joserfc.jwk import KeySet
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from partner_api_check.context import Settings
+from partner_api_check.kit import Kit
+from partner_api_check.report import Report
+
 MAX_TOKEN_LENGTH = 8192
-TIME_AND_ISSUER = ("exp", "nbf", "iat", "iss")
+TIME_AND_ISSUER = ("exp", "nbf", "iat", "iss", "aud")
 PLANS = [
     {"id": "free", "type": "subscription", "name": "Free", "description": "Free.",
      "paymentMethodRequired": False},
@@ -34,6 +44,30 @@ PLANS = [
 ]
 PRODUCT = "broken-db"
 REGIONS = ("iad1", "sfo1")
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    checks_audience: bool = True
+    checks_role: bool = True
+    refusal_status: int = 401  # for a missing or bad token
+    trusts_auth_header: bool = True  # False: the auth kind is read from the claims
+    requires_exp: bool = True
+    binds_path: bool = True  # the token's installation must be the path's
+    upsert_status: int = 200
+    provision_status: int = 200
+    rejects_reused_key: bool = True  # False: a reused key replays whatever the body
+    refuses_forged_webhooks: bool = True  # False: 200 with an error code, like Vercel's example
+    saves_before_validating: bool = False  # invalid metadata still leaves a resource behind
+    rotates_later: bool = False  # rotation answers 202, then sends Vercel the new secrets
+
+
+BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
+                   saves_before_validating=True)
+DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
+                      binds_path=False, upsert_status=201, rejects_reused_key=False,
+                      refuses_forged_webhooks=False, rotates_later=True)
+MUTATING = ("PUT", "PATCH", "POST", "DELETE")
 
 
 class Refused(Exception):
@@ -61,30 +95,41 @@ def json_object() -> dict[str, Any]:
     return body
 
 
-def verify(keys: KeySet, issuer: str) -> dict[str, Any]:
-    """Every token check of §2.1.4 except the audience (fault 1)."""
+def verify(keys: KeySet, issuer: str, audience: str, behaviour: Behaviour) -> dict[str, Any]:
+    """The token checks of §2.1.4 the behaviour asks for."""
+    status = behaviour.refusal_status
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > MAX_TOKEN_LENGTH:
-        raise Refused(401, "unauthorized", "A valid bearer token is required.")
+        raise Refused(status, "unauthorized", "A valid bearer token is required.")
     try:
         claims = jwt.decode(token.strip(), keys, algorithms=["RS256"]).claims
-        registry = jwt.JWTClaimsRegistry(exp={"essential": True},
-                                         iss={"essential": True, "value": issuer})
+        expected = {"exp": {"essential": behaviour.requires_exp},
+                    "iss": {"essential": True, "value": issuer}}
+        if behaviour.checks_audience:
+            expected["aud"] = {"essential": True, "value": audience}
+        registry = jwt.JWTClaimsRegistry(**expected)
         registry.validate({name: claims[name] for name in TIME_AND_ISSUER if name in claims})
     except (JoseError, ValueError):
-        raise Refused(401, "unauthorized", "The token is not valid.") from None
-    kind = request.headers.get("X-Vercel-Auth", "").lower()
+        raise Refused(status, "unauthorized", "The token is not valid.") from None
+    if behaviour.trusts_auth_header:
+        kind = request.headers.get("X-Vercel-Auth", "").lower()
+    else:
+        kind = "user" if "user_id" in claims else "system"
     required = ("user_id", "user_role", "account_id") if kind == "user" else ()
     if kind not in ("user", "system") or any(not claims.get(name) for name in required):
-        raise Refused(401, "unauthorized", "The token does not match its auth kind.")
+        raise Refused(status, "unauthorized", "The token does not match its auth kind.")
     if kind == "system" and "user_id" in claims:
-        raise Refused(401, "unauthorized", "A system token carries user claims.")
+        raise Refused(status, "unauthorized", "A system token carries user claims.")
     if "installation_id" not in claims:
-        raise Refused(401, "unauthorized", "The token names no installation.")
+        raise Refused(status, "unauthorized", "The token names no installation.")
     path_installation = (request.view_args or {}).get("installation_id")
-    if path_installation and claims["installation_id"] != path_installation:
+    if behaviour.binds_path and path_installation and (
+            claims["installation_id"] != path_installation):
         raise Refused(403, "forbidden", "The token is for another installation.")
-    return claims  # the role is never looked at (fault 2)
+    if behaviour.checks_role and kind == "user" and request.method in MUTATING and (
+            claims["user_role"] != "ADMIN"):
+        raise Refused(403, "forbidden", "Only an ADMIN may change this.")
+    return claims
 
 
 class Store:
@@ -97,7 +142,8 @@ class Store:
         self.lock = threading.Lock()
 
 
-def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
+def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: str,
+               behaviour: Behaviour, vercel_api_url: str = "") -> Flask:
     app = Flask(__name__)
     keys = KeySet.import_key_set(jwks)
     store = Store()
@@ -115,7 +161,7 @@ def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
 
         @functools.wraps(view)
         def run(**path: str):
-            g.claims = verify(keys, issuer)
+            g.claims = verify(keys, issuer, audience, behaviour)
             with store.lock:
                 key = request.headers.get("Idempotency-Key")
                 if request.method == "GET" or not key:
@@ -124,7 +170,7 @@ def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
                 digest = hashlib.sha256(request.get_data()).hexdigest()
                 if slot in store.answers:
                     stored_digest, status, body = store.answers[slot]
-                    if stored_digest != digest:
+                    if stored_digest != digest and behaviour.rejects_reused_key:
                         raise Refused(422, "idempotency_key_reused", "Key reused.")
                     return (jsonify(body) if body is not None else ""), status
                 response = app.make_response(view(**path))
@@ -188,8 +234,16 @@ def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
             raise invalid("scopes", "acceptedPolicies", "credentials")
         if "account" in body and not isinstance(body["account"], dict):
             raise invalid("account")
-        store.installations[installation_id] = {"deleted": False}
-        return {"notification": None}
+        store.installations[installation_id] = {"deleted": False,
+                                                "token": credentials["access_token"]}
+        return {"notification": None}, behaviour.upsert_status
+
+    @app.get("/v1/installations/<installation_id>/resources")
+    @partner
+    def list_resources(installation_id: str):
+        live_installation(installation_id)
+        return {"resources": [public(resource) for resource in store.resources.values()
+                              if resource["installation"] == installation_id]}
 
     @app.post("/v1/installations/<installation_id>/resources")
     @partner
@@ -201,11 +255,14 @@ def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
         if body.get("billingPlanId") not in {plan["id"] for plan in PLANS}:
             raise invalid("billingPlanId")
         resource = {"id": f"res_{secrets.token_hex(6)}", "installation": installation_id,
-                    "name": body["name"], "metadata": checked_metadata(body.get("metadata")),
+                    "name": body["name"], "metadata": body.get("metadata"),
                     "plan": body["billingPlanId"]}
+        if behaviour.saves_before_validating:
+            store.resources[resource["id"]] = resource
+        checked_metadata(resource["metadata"])
         store.resources[resource["id"]] = resource
-        secret = [{"name": "BROKEN_DB_URL", "value": f"broken://{secrets.token_hex(8)}"}]
-        return {**public(resource), "secrets": secret}, 201  # fault 3: the contract says 200
+        secret = [{"name": "SAMPLE_DB_URL", "value": f"sample://{secrets.token_hex(8)}"}]
+        return {**public(resource), "secrets": secret}, behaviour.provision_status
 
     @app.route("/v1/installations/<installation_id>/resources/<resource_id>",
                methods=["GET", "PATCH", "DELETE"])
@@ -228,15 +285,39 @@ def create_app(jwks: dict[str, Any], issuer: str, client_secret: str) -> Flask:
                      metadata=metadata or found["metadata"])
         return public(found)
 
+    def push_secrets(installation_id: str, resource_id: str) -> None:
+        """Update Resource Secrets (V10) with the new secrets, as a background job would."""
+        token = store.installations[installation_id]["token"]
+        requests.put(f"{vercel_api_url}/v1/installations/{installation_id}/resources/"
+                     f"{resource_id}/secrets", headers={"Authorization": f"Bearer {token}"},
+                     json={"secrets": [{"name": "SAMPLE_DB_URL",
+                                        "value": f"sample://{secrets.token_hex(8)}"}]},
+                     timeout=5)
+
+    if behaviour.rotates_later:
+        @app.post("/v1/installations/<installation_id>/resources/<resource_id>/secrets/rotate")
+        @partner
+        def rotate(installation_id: str, resource_id: str):
+            live_resource(installation_id, resource_id)
+            body = json_object()
+            delay = body.get("delayOldSecretsExpirationHours", 0)
+            if isinstance(delay, bool) or not isinstance(delay, int | float) or not (
+                    0 <= delay <= 720):
+                raise invalid("delayOldSecretsExpirationHours")
+            if not isinstance(body.get("reason", ""), str):
+                raise invalid("reason")
+            threading.Thread(target=push_secrets, args=(installation_id, resource_id)).start()
+            return {"sync": False}, 202
+
     @app.post("/webhooks/vercel")
     def webhook():
-        signature = request.headers.get("x-vercel-signature")
-        if not signature:
-            raise Refused(401, "missing_signature", "No signature.")
+        signature = request.headers.get("x-vercel-signature", "")
         expected = hmac.new(client_secret.encode(), request.get_data(), hashlib.sha1)
-        if not hmac.compare_digest(expected.hexdigest(), signature):
+        if hmac.compare_digest(expected.hexdigest(), signature):
+            return {"received": True}
+        if behaviour.refuses_forged_webhooks:
             raise Refused(403, "invalid_signature", "Bad signature.")
-        return {"received": True}
+        return {"code": "invalid_signature"}
 
     return app
 
@@ -247,9 +328,9 @@ class QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve ``app`` from a thread on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+def serving(app: Flask, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` from a thread on ``port`` (0: a free one); yields its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -257,3 +338,17 @@ def serving(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join()
+
+
+CLIENT_SECRET = "sample-client-secret"
+
+
+def judge(behaviour: Behaviour, groups: tuple[str, ...] | None = None,
+          product: str | None = PRODUCT) -> Report:
+    """Serve an app with ``behaviour`` and run the kit against it."""
+    with Kit() as kit:
+        app = create_app(kit.jwks.jwks, kit.tokens.issuer, kit.tokens.audience, CLIENT_SECRET,
+                         behaviour, kit.vercel.url)
+        with serving(app) as base_url:
+            settings = Settings(base_url, product=product, client_secret=CLIENT_SECRET)
+            return kit.check(settings, *(() if groups is None else (groups,)))
