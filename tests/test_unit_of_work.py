@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import partner_api
 from partner_api.extensions import db
 from partner_api.jobs import enqueue
 from partner_api.jobs.models import Job
@@ -72,3 +75,29 @@ def test_a_failing_rollback_does_not_mask_the_blocks_error(app, monkeypatch, cap
     [record] = caplog.records
     assert "rolling back after an error failed too" in record.getMessage()
     assert "server closed the connection" in record.getMessage()
+
+
+def commit_calls(source: str) -> list[int]:
+    """Lines of `source` that call a `.commit()` method (of a session, or anything else)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "commit"
+    ]
+
+
+def test_commit_calls_are_found_however_the_session_is_reached():
+    source = "db.session.commit()\nsession().commit()\nself.session.commit  # not a call\n"
+    assert commit_calls(source) == [1, 2]
+
+
+def test_no_module_but_the_unit_of_work_commits():
+    package = Path(partner_api.__file__).parent
+    commits = {
+        str(path.relative_to(package)): lines
+        for path in sorted(package.rglob("*.py"))
+        if (lines := commit_calls(path.read_text()))
+    }
+    assert list(commits) == ["unit_of_work.py"], commits
