@@ -153,7 +153,8 @@ def _describe(error: BaseException) -> str:
 
 
 def run(job: Job) -> str:
-    """Run a claimed job; its handler's changes commit together with its completion."""
+    """Run a claimed job in a unit of work: its handler's changes commit with its completion
+    (except a step the handler made durable in a unit of its own), or its failure is recorded."""
     handler = _handlers.get(job.kind)
     try:
         with unit_of_work():
