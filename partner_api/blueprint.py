@@ -27,8 +27,8 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from partner_api import jsonpolicy
 from partner_api.auth import guard
-from partner_api.extensions import db
 from partner_api.idempotency import service as idempotency
+from partner_api.unit_of_work import unit_of_work
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -84,12 +84,12 @@ def transactional(view: Callable) -> Callable:
                 return _replayed(outcome)
             claim = outcome
         try:
-            response = make_response(view(*args, **kwargs))
-            if claim is not None:
-                idempotency.complete(claim, response.status_code, response.get_json(silent=True))
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
+            with unit_of_work():
+                response = make_response(view(*args, **kwargs))
+                if claim is not None:
+                    status, body = response.status_code, response.get_json(silent=True)
+                    idempotency.complete(claim, status, body)
+        except BaseException:  # rolled back by the unit of work
             if claim is not None:
                 idempotency.release(claim)
             raise

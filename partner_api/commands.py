@@ -20,6 +20,7 @@ from partner_api.idempotency import service as idempotency
 from partner_api.installations.commands import installations
 from partner_api.jobs.commands import jobs
 from partner_api.providers import operations
+from partner_api.unit_of_work import unit_of_work
 
 dev = AppGroup("dev", help="Local development without Vercel.")
 maintenance = AppGroup("maintenance", help="Operations on stored data.")
@@ -91,19 +92,21 @@ def reencrypt() -> None:
     """
     box = secret_box()
     total = 0
-    for table in db.metadata.sorted_tables:
-        view = _ciphertext_view(table)
-        if view is None:
-            continue
-        plain, encrypted = view
-        key = list(plain.primary_key.columns)
-        for row in db.session.execute(select(plain)).mappings():
-            values = {name: box.rotate(row[name]) for name in encrypted if row[name] is not None}
-            if values:
-                where = [column == row[column.name] for column in key]
-                db.session.execute(update(plain).where(*where).values(**values))
-                total += 1
-    db.session.commit()
+    with unit_of_work():
+        for table in db.metadata.sorted_tables:
+            view = _ciphertext_view(table)
+            if view is None:
+                continue
+            plain, encrypted = view
+            key = list(plain.primary_key.columns)
+            for row in db.session.execute(select(plain)).mappings():
+                values = {
+                    name: box.rotate(row[name]) for name in encrypted if row[name] is not None
+                }
+                if values:
+                    where = [column == row[column.name] for column in key]
+                    db.session.execute(update(plain).where(*where).values(**values))
+                    total += 1
     click.echo(f"re-encrypted {total} rows")
 
 
@@ -111,8 +114,8 @@ def reencrypt() -> None:
 def purge_idempotency() -> None:
     """Delete stored Idempotency-Key responses past the retention window."""
     hours = current_app.config["IDEMPOTENCY_RETENTION_HOURS"]
-    removed = idempotency.purge(timedelta(hours=hours))
-    db.session.commit()
+    with unit_of_work():
+        removed = idempotency.purge(timedelta(hours=hours))
     click.echo(f"removed {removed} idempotency records older than {hours} h")
 
 

@@ -15,6 +15,7 @@ from partner_api.catalog import current_catalog
 from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from partner_api.timeutil import utcnow
+from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel.errors import VercelError
 from partner_api.vercel.factory import client_for
 
@@ -41,17 +42,24 @@ def _bodies(sent: billing.Submission) -> str:
     return json.dumps(bodies, indent=2)
 
 
+def _prepared(installation_id: str, dry_run: bool) -> billing.Submission | None:
+    """The installation's submission, its readings and drawdowns kept unless a dry run."""
+    if not dry_run:
+        with unit_of_work():
+            return billing.prepare_if_billed(installation_id, utcnow(), current_catalog())
+    try:
+        return billing.prepare_if_billed(installation_id, utcnow(), current_catalog())
+    finally:
+        db.session.rollback()  # a dry run stores nothing
+
+
 def _submit_one(installation_id: str, dry_run: bool, verbose: bool) -> bool:
     """Prepare and (unless a dry run) send one installation's data; says whether it worked."""
-    sent = billing.prepare_if_billed(installation_id, utcnow(), current_catalog())
+    sent = _prepared(installation_id, dry_run)
     if sent is None:
-        db.session.rollback()
         click.echo(f"{installation_id}: not billed (unknown, finalized or uninstalled)")
         return False
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    if not dry_run:
         try:
             billing.deliver(sent, client_for(installation_id))
         except VercelError as error:

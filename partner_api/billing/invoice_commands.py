@@ -12,6 +12,7 @@ from partner_api.billing import refunds
 from partner_api.billing.models import Invoice
 from partner_api.extensions import db
 from partner_api.schemas import MONEY_PATTERN
+from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel.wire import money
 
 invoices = AppGroup("invoices", help="Invoices submitted to Vercel, and refunds.")
@@ -51,9 +52,8 @@ def list_invoices(installation_id: str | None, state: str | None, limit: int) ->
 def refund(invoice_id: str, amount: Decimal, reason: str) -> None:
     """Refund (or cancel, if not yet charged) part or all of Vercel's invoice INVOICE_ID."""
     try:
-        refunds.request_refund(invoice_id, amount, reason)
-    except refunds.RefundRefused as error:
-        db.session.rollback()
+        with unit_of_work():
+            refunds.request_refund(invoice_id, amount, reason)
+    except refunds.RefundRefused as error:  # rolled back by the unit of work
         raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"refund of {money(amount)} on invoice {invoice_id} requested")

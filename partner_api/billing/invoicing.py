@@ -30,6 +30,7 @@ from partner_api.installations.models import Installation
 from partner_api.jobs import PermanentFailure, enqueue, job_handler
 from partner_api.jobs.schedule import periodic
 from partner_api.timeutil import utcnow
+from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel import replies
 from partner_api.vercel.client import VercelClient
 from partner_api.vercel.errors import VercelApiError
@@ -243,10 +244,8 @@ def invoice_due(slot: datetime) -> None:
     catalog = current_catalog()
     for installation_id in _due(period):
         try:
-            invoice_period(
-                db.session.get(Installation, installation_id), period, now=slot, catalog=catalog
-            )
-            db.session.commit()
+            with unit_of_work():
+                installation = db.session.get(Installation, installation_id)
+                invoice_period(installation, period, now=slot, catalog=catalog)
         except IntegrityError:  # written at the same time by the uninstall's finalization
-            db.session.rollback()
             log.info("invoice of %s for %s was written elsewhere", installation_id, period.start)

@@ -30,6 +30,7 @@ from partner_api.installations.models import Installation
 from partner_api.jobs import PermanentFailure, enqueue, job_handler
 from partner_api.jobs.schedule import periodic
 from partner_api.timeutil import isoformat, utcnow
+from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel import models as wire
 from partner_api.vercel.client import VercelClient
 from partner_api.vercel.jobs import _call_vercel as call_vercel
@@ -120,13 +121,13 @@ def submit_installation(payload: dict[str, Any]) -> None:
     installation_id = payload.get("installation_id")
     if not isinstance(installation_id, str):
         raise PermanentFailure(f"malformed {SUBMIT_INSTALLATION} payload: no installation_id")
-    submission = prepare_if_billed(installation_id, utcnow(), current_catalog())
+    # The readings and drawdowns stand on their own; committing them first also means no
+    # row stays locked while Vercel is called. A retry reads the usage again, harmlessly.
+    with unit_of_work():
+        submission = prepare_if_billed(installation_id, utcnow(), current_catalog())
     if submission is None:
         log.info("no billing data for installation %s: it is no longer billed", installation_id)
         return
-    # The readings and drawdowns stand on their own; committing them first also means no
-    # row stays locked while Vercel is called. A retry reads the usage again, harmlessly.
-    db.session.commit()
     call_vercel(installation_id, "billing data", lambda client: deliver(submission, client))
 
 
@@ -135,12 +136,12 @@ def submit_all(slot: datetime) -> None:
     """Enqueue this hour's submission of every billed installation, committing per batch."""
     count = 0
     for batch in installation_ids(period_containing(slot)):
-        for installation_id in batch:
-            enqueue(
-                SUBMIT_INSTALLATION,
-                {"installation_id": installation_id},
-                dedupe_key=f"{SUBMIT_INSTALLATION}:{installation_id}:{isoformat(slot)}",
-            )
-        db.session.commit()
+        with unit_of_work():
+            for installation_id in batch:
+                enqueue(
+                    SUBMIT_INSTALLATION,
+                    {"installation_id": installation_id},
+                    dedupe_key=f"{SUBMIT_INSTALLATION}:{installation_id}:{isoformat(slot)}",
+                )
         count += len(batch)
     log.info("billing data of %s installations enqueued for %s", count, isoformat(slot))

@@ -11,8 +11,8 @@ from partner_api.billing.plan_changes import (
 )
 from partner_api.catalog import current_catalog
 from partner_api.errors import ApiError
-from partner_api.extensions import db
 from partner_api.installations.credentials import RotationFailed, rotate_access_token
+from partner_api.unit_of_work import unit_of_work
 
 installations = AppGroup("installations", help="Installations: access tokens and plans.")
 
@@ -41,15 +41,14 @@ def rotate_token(installation_id: str) -> None:
 def change_plan(installation_id: str, plan_id: str, resource_id: str | None) -> None:
     """Put INSTALLATION_ID (or one of its resources) on PLAN_ID and tell Vercel."""
     try:
-        if resource_id:
-            change_resource_plan_from_partner(
-                installation_id, resource_id, plan_id, current_catalog()
-            )
-        else:
-            change_installation_plan_from_partner(installation_id, plan_id, current_catalog())
-    except ApiError as error:
-        db.session.rollback()
+        with unit_of_work():
+            if resource_id:
+                change_resource_plan_from_partner(
+                    installation_id, resource_id, plan_id, current_catalog()
+                )
+            else:
+                change_installation_plan_from_partner(installation_id, plan_id, current_catalog())
+    except ApiError as error:  # rolled back by the unit of work
         reasons = "".join(f"; {field.key}: {field.message}" for field in error.fields)
         raise click.ClickException(error.message + reasons) from None
-    db.session.commit()
     click.echo(f"{resource_id or installation_id}: on plan {plan_id}; Vercel will be told")

@@ -7,8 +7,8 @@ revoke fails, the installation already works with the new token and a job tries 
 again. The old token stays encrypted in `SupersededCredential` until it is revoked, then it
 is erased.
 
-Unlike request-path services this module commits: each step must be durable before the
-next call to Vercel.
+Unlike request-path services each step here is a unit of work of its own: it must be
+durable before the next call to Vercel.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from partner_api.installations.credential_models import SupersededCredential
 from partner_api.installations.models import Installation
 from partner_api.jobs import PermanentFailure, enqueue, job_handler
 from partner_api.timeutil import utcnow
+from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel.errors import VercelApiError, VercelError
 from partner_api.vercel.factory import client_for
 
@@ -80,7 +81,6 @@ def _store_new_token(
     installation.access_token = token
     installation.token_type = token_type
     installation.updated_at = now
-    db.session.commit()
     return superseded
 
 
@@ -93,19 +93,19 @@ def rotate_access_token(installation_id: str) -> Rotation:
         rotated = client_for(installation_id).rotate_credentials(installation_id, **_integration())
     except VercelError as error:
         raise RotationFailed(f"Vercel did not rotate the token: {error}") from error
-    superseded = _store_new_token(installation, rotated.access_token, rotated.token_type)
+    with unit_of_work():
+        superseded = _store_new_token(installation, rotated.access_token, rotated.token_type)
     try:
-        revoke(superseded)
-    except VercelError as error:
-        db.session.rollback()
-        enqueue(
-            REVOKE_CREDENTIAL,
-            {"credential": superseded.id},
-            dedupe_key=f"{REVOKE_CREDENTIAL}:{superseded.id}",
-        )
-        db.session.commit()
+        with unit_of_work():
+            revoke(superseded)
+    except VercelError as error:  # rolled back by the unit of work
+        with unit_of_work():
+            enqueue(
+                REVOKE_CREDENTIAL,
+                {"credential": superseded.id},
+                dedupe_key=f"{REVOKE_CREDENTIAL}:{superseded.id}",
+            )
         return Rotation(superseded.id, revoked=False, problem=str(error))
-    db.session.commit()
     return Rotation(superseded.id, revoked=True)
 
 

@@ -19,6 +19,7 @@ from partner_api.jobs.schedule import schedule_due
 from partner_api.jobs.worker import Worker
 from partner_api.providers import operations
 from partner_api.timeutil import isoformat, utcnow
+from partner_api.unit_of_work import unit_of_work
 
 jobs = AppGroup("jobs", help="Background jobs.")
 
@@ -56,8 +57,8 @@ def work(burst: bool, poll: float) -> None:
 @jobs.command("schedule")
 def schedule() -> None:
     """Enqueue the current slot of every periodic task (safe to run at any frequency)."""
-    names = schedule_due()
-    db.session.commit()
+    with unit_of_work():
+        names = schedule_due()
     click.echo(f"scheduled: {', '.join(names) or 'nothing registered'}")
 
 
@@ -129,14 +130,14 @@ def show(job_id: int) -> None:
 @click.argument("job_id", type=int)
 def retry(job_id: int) -> None:
     """Give a dead job a fresh set of attempts, starting now."""
-    job = _job(job_id)
-    if job.state != DEAD:
-        raise click.ClickException(f"job {job_id} is {job.state}; only dead jobs are retried")
-    now = utcnow()
-    job.state = PENDING
-    job.attempts = 0
-    job.run_at = now
-    job.updated_at = now
-    job.finished_at = None
-    db.session.commit()
+    with unit_of_work():
+        job = _job(job_id)
+        if job.state != DEAD:
+            raise click.ClickException(f"job {job_id} is {job.state}; only dead jobs are retried")
+        now = utcnow()
+        job.state = PENDING
+        job.attempts = 0
+        job.run_at = now
+        job.updated_at = now
+        job.finished_at = None
     click.echo(f"job {job_id} will run again")

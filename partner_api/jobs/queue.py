@@ -14,6 +14,7 @@ from partner_api.extensions import db
 from partner_api.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
 from partner_api.rows import insert_new
 from partner_api.timeutil import utcnow
+from partner_api.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -100,48 +101,50 @@ def claim_next(now: datetime | None = None) -> Job | None:
     """
     now = now or utcnow()
     while True:
-        candidate = db.session.execute(
-            select(Job.id, Job.state, Job.attempts, Job.max_attempts)
-            .where(due(now))
-            .order_by(Job.run_at, Job.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
-        if candidate is None:
-            db.session.rollback()
-            return None
-        unchanged = (
-            Job.id == candidate.id,
-            Job.state == candidate.state,
-            Job.attempts == candidate.attempts,
-        )
-        if candidate.state == RUNNING and candidate.attempts >= candidate.max_attempts:
-            db.session.execute(
-                update(Job)
-                .where(*unchanged)
-                .values(
-                    state=DEAD,
-                    locked_until=None,
-                    finished_at=now,
-                    updated_at=now,
-                    last_error=LOST_ON_LAST_ATTEMPT,
+        with unit_of_work():
+            candidate = db.session.execute(
+                select(Job.id, Job.state, Job.attempts, Job.max_attempts)
+                .where(due(now))
+                .order_by(Job.run_at, Job.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if candidate is None:
+                return None
+            unchanged = (
+                Job.id == candidate.id,
+                Job.state == candidate.state,
+                Job.attempts == candidate.attempts,
+            )
+            lost_on_last_attempt = (
+                candidate.state == RUNNING and candidate.attempts >= candidate.max_attempts
+            )
+            if lost_on_last_attempt:
+                db.session.execute(
+                    update(Job)
+                    .where(*unchanged)
+                    .values(
+                        state=DEAD,
+                        locked_until=None,
+                        finished_at=now,
+                        updated_at=now,
+                        last_error=LOST_ON_LAST_ATTEMPT,
+                    )
                 )
-            )
-            db.session.commit()
+            else:
+                claimed = db.session.execute(
+                    update(Job)
+                    .where(*unchanged)
+                    .values(
+                        state=RUNNING,
+                        attempts=Job.attempts + 1,
+                        locked_until=now + LEASE,
+                        updated_at=now,
+                    )
+                )
+        if lost_on_last_attempt:
             log.error("job %s is dead: its worker stopped during its last attempt", candidate.id)
-            continue
-        claimed = db.session.execute(
-            update(Job)
-            .where(*unchanged)
-            .values(
-                state=RUNNING,
-                attempts=Job.attempts + 1,
-                locked_until=now + LEASE,
-                updated_at=now,
-            )
-        )
-        db.session.commit()
-        if claimed.rowcount == 1:
+        elif claimed.rowcount == 1:
             return db.session.get(Job, candidate.id)
 
 
@@ -150,19 +153,20 @@ def _describe(error: BaseException) -> str:
 
 
 def run(job: Job) -> str:
-    """Run a claimed job; its handler's changes commit together with its completion."""
+    """Run a claimed job in a unit of work: its handler's changes commit with its completion
+    (except a step the handler made durable in a unit of its own), or its failure is recorded."""
     handler = _handlers.get(job.kind)
     try:
-        if handler is None:
-            raise LookupError(f"no handler for job kind {job.kind!r}")
-        handler(dict(job.payload))
-        now = utcnow()
-        job.state, job.finished_at, job.updated_at, job.last_error = DONE, now, now, None
-        job.locked_until = None
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        _record_failure(job.id, error)
+        with unit_of_work():
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            handler(dict(job.payload))
+            now = utcnow()
+            job.state, job.finished_at, job.updated_at, job.last_error = DONE, now, now, None
+            job.locked_until = None
+    except Exception as error:  # rolled back by the unit of work
+        with unit_of_work():
+            _record_failure(job.id, error)
     return db.session.get(Job, job.id).state
 
 
@@ -180,7 +184,6 @@ def _record_failure(job_id: int, error: Exception) -> None:
         job.state = PENDING
         job.run_at = now + backoff(job.attempts)
         log.warning("job %s (%s) failed, retrying at %s", job.id, job.kind, job.run_at)
-    db.session.commit()
 
 
 def end_lease(job_id: int, attempt: int) -> None:
@@ -190,12 +193,12 @@ def end_lease(job_id: int, attempt: int) -> None:
     after all, the attempt is no longer running and nothing changes.
     """
     now = utcnow()
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == RUNNING, Job.attempts == attempt)
-        .values(locked_until=now, updated_at=now)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == RUNNING, Job.attempts == attempt)
+            .values(locked_until=now, updated_at=now)
+        )
 
 
 def run_due(limit: int | None = None) -> int:

@@ -41,6 +41,7 @@ from partner_api.extensions import db
 from partner_api.jobs.queue import claim_next, end_lease, run
 from partner_api.jobs.schedule import schedule_due
 from partner_api.schema import at_head
+from partner_api.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,8 @@ class Worker:
 
     def _schedule(self) -> None:
         if time.monotonic() >= self._next_schedule:
-            schedule_due()
-            db.session.commit()
+            with unit_of_work():
+                schedule_due()
             self._next_schedule = time.monotonic() + SCHEDULE_INTERVAL
 
     def _end_unrecorded_leases(self) -> None:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, g, make_response, redirect, render_template, request, url_for
 
 from partner_api.errors import ApiError, NotFound
-from partner_api.extensions import db
 from partner_api.resources import service
 from partner_api.sso import forms, queries, rotation
 from partner_api.sso.access import current_user
 from partner_api.sso.pages import error_page, serve_html
 from partner_api.sso.session import DashboardUser, csrf_valid, end
+from partner_api.unit_of_work import unit_of_work
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 serve_html(blueprint)
@@ -79,8 +79,8 @@ def _resource_page(resource_id: str, console: ConsoleRun | None = None) -> Respo
 
 @blueprint.post("/resources/<resource_id>/rotate")
 def rotate(resource_id: str) -> Response:
-    done = rotation.rotate_secrets(_user(), resource_id, forms.delay_hours(request.form))
-    db.session.commit()
+    with unit_of_work():
+        done = rotation.rotate_secrets(_user(), resource_id, forms.delay_hours(request.form))
     notice = "done" if done else "started"
     target = url_for(".resource", resource_id=resource_id, rotation=notice, _anchor="secrets")
     return redirect(target, 303)
@@ -93,14 +93,12 @@ def repl(resource_id: str) -> Response:
     # A USER's console is always read-only (§2.1.6); an ADMIN may ask for one.
     read_only = forms.checked(request.form, "read_only") or not user.is_admin
     try:
-        blocks = service.run_repl(user.installation_id, resource_id, command, read_only)
+        with unit_of_work():
+            blocks = service.run_repl(user.installation_id, resource_id, command, read_only)
     except NotFound:
         raise
-    except ApiError as refusal:  # the provider's refusal belongs in the console
-        db.session.rollback()
+    except ApiError as refusal:  # the provider's refusal belongs in the console (rolled back)
         blocks = [_paragraph(refusal.message, color="red")]
-    else:
-        db.session.commit()
     return _resource_page(resource_id, ConsoleRun(command, blocks, read_only))
 
 

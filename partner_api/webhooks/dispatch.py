@@ -1,7 +1,11 @@
 """The `webhooks.handle` job: route a stored event to its installation and its handler.
 
-Runs in the worker's transaction: the handler's changes and the event's `processed_at`
-commit together, and a failure rolls both back so the job's retry starts clean.
+Runs in the worker's unit of work, a handler in a unit of its own within it: the handler's
+changes, the event's result and its `processed_at` commit together; a malformed event
+(`MalformedEvent`, possibly after the handler changed some rows) rolls all of the handler's
+changes back, and the verdict is then recorded by the worker's unit. Any other failure rolls
+everything back, so the job's retry starts clean. No savepoint: SQLite's driver cannot nest
+one inside its own transaction (partner_api/rows.py).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from partner_api.jobs import job_handler
 from partner_api.timeutil import utcnow
+from partner_api.unit_of_work import unit_of_work
 from partner_api.webhooks import events, routing
 from partner_api.webhooks.models import WebhookEvent
 from partner_api.webhooks.receiver import HANDLE_JOB
@@ -29,21 +34,14 @@ def handle(job: dict) -> None:
     event = db.session.get(WebhookEvent, job["event_id"])
     if event is None or event.processed_at is not None:
         return
-    event.result = _run(event)
-    event.processed_at = utcnow()
-    db.session.flush()
-    log.info("webhook event %s (%s): %s", event.id, event.type, event.result)
-
-
-def _run(event: WebhookEvent) -> str:
     handler = events.handler_for(event.type)
     if handler is None:
-        return IGNORED
+        return _record(event, IGNORED)
     payload = event.body.get("payload") or {}
     installation = _known_installation(routing.candidate_installation_ids(payload))
     if installation is None:
-        return UNKNOWN_INSTALLATION
-    event.installation_id = installation.id
+        return _record(event, UNKNOWN_INSTALLATION)
+    installation_id = installation.id
     subject = events.Event(
         id=event.id,
         type=event.type,
@@ -52,11 +50,20 @@ def _run(event: WebhookEvent) -> str:
         installation=installation,
     )
     try:
-        with db.session.begin_nested():  # a malformed event leaves no partial change behind
-            return handler(subject) or events.HANDLED
-    except events.MalformedEvent as problem:
+        with unit_of_work():
+            _record(event, handler(subject) or events.HANDLED, installation_id)
+    except events.MalformedEvent as problem:  # rolled back: no partial change is left
         log.warning("webhook event %s (%s) is malformed: %s", event.id, event.type, problem)
-        return f"malformed: {problem}"[:255]
+        _record(event, f"malformed: {problem}"[:255], installation_id)
+
+
+def _record(event: WebhookEvent, result: str, installation_id: str | None = None) -> None:
+    if installation_id is not None:
+        event.installation_id = installation_id
+    event.result = result
+    event.processed_at = utcnow()
+    db.session.flush()
+    log.info("webhook event %s (%s): %s", event.id, event.type, event.result)
 
 
 def _known_installation(candidates: list[str]) -> Installation | None:

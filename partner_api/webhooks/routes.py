@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from partner_api.errors import Forbidden, Unauthorized
-from partner_api.extensions import db
+from partner_api.unit_of_work import unit_of_work
 from partner_api.webhooks import receiver, signature
 
 blueprint = Blueprint("webhooks", __name__)
@@ -22,10 +22,6 @@ def receive():
     if not signature.is_valid(body, header, current_app.config["INTEGRATION_CLIENT_SECRET"]):
         raise Forbidden("The webhook signature does not match.", code="invalid_signature")
     document = receiver.parse(body)
-    try:
+    with unit_of_work():
         stored = receiver.store(document)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return jsonify(received=True, duplicate=not stored)

@@ -10,6 +10,7 @@ from partner_api.installations.member_models import Member
 from partner_api.installations.models import Installation
 from partner_api.jobs.models import DONE, PENDING, Job
 from partner_api.jobs.queue import run_due
+from partner_api.timeutil import utcnow
 from partner_api.webhooks import events
 from partner_api.webhooks.dispatch import handle
 from partner_api.webhooks.models import WebhookEvent
@@ -86,6 +87,34 @@ def test_a_failing_handler_is_retried_and_the_event_stays_unprocessed(
     assert "database hiccup" in job.last_error
     assert stored(document["id"]).processed_at is None
     assert db.session.get(Installation, INSTALLATION_ID).account_id != "half-done"
+
+
+def test_a_malformed_event_keeps_none_of_its_handlers_changes_and_is_recorded(
+    client, installed, monkeypatch
+):
+    def half_done_then_malformed(event):
+        event.installation.account_id = "half-done"
+        db.session.add(
+            Member(
+                installation_id=event.installation.id,
+                user_id="user_9",
+                role="USER",
+                updated_at=utcnow(),
+            )
+        )
+        db.session.flush()
+        raise events.MalformedEvent("role must be one of ADMIN, USER")
+
+    monkeypatch.setitem(events._handlers, "marketplace.member.changed", half_done_then_malformed)
+    document = member_changed({"installationId": INSTALLATION_ID})
+    assert deliver_and_handle(client, document) == ["malformed: role must be one of ADMIN, USER"]
+    event_row = stored(document["id"])
+    assert event_row.processed_at is not None
+    assert event_row.installation_id == INSTALLATION_ID
+    [job] = db.session.scalars(select(Job)).all()
+    assert job.state == DONE
+    assert db.session.get(Installation, INSTALLATION_ID).account_id != "half-done"
+    assert db.session.scalars(select(Member)).all() == []
 
 
 def test_a_handled_event_is_not_handled_again(client, installed):
