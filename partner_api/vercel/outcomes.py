@@ -5,7 +5,8 @@ place. GONE: what the call was about no longer exists at Vercel (an installation
 410 at any time, and also 401/403/404 once it is uninstalled, §2.2, §7.14): there is
 nobody to tell. REJECTED: Vercel refused the request itself (400, 422…): sending it again
 will not help. UNREACHABLE: anything else (no answer, 5xx, a timeout, a conflict or a rate
-limit): it may pass, so try again.
+limit): it may pass, so try again. Only an answer from Vercel (a `VercelApiError`, whose
+`status` the caller may then read) is ever GONE or REJECTED.
 """
 
 from __future__ import annotations
