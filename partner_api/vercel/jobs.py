@@ -9,8 +9,9 @@ Payloads, as the services write them:
 * `vercel.update_installation`: `{"installation_id", "update": <V1 body>}` → V1
 * `vercel.update_resource`: `{"installation_id", "resource_id", "update": <V8 body>}` → V8
 
-The V1/V8 bodies may hold `status`, `billingPlan` and `notification` (`null` clears it);
-`push_*` enqueue them in the caller's transaction.
+The V1/V8 bodies may hold `status`, `billingPlan` and `notification` (`null` clears it).
+Other modules never spell these kinds: `push_*` enqueue them in the caller's transaction, and
+jobs of their own that call Vercel do it through `call_from_job`.
 
 Failures are retried with backoff, except: an installation that is gone (finalized here, or
 answered 401/403/404/410 by Vercel after its uninstall, or 410 anytime) ends the job quietly,
