@@ -23,8 +23,9 @@ from partner_api.extensions import db
 from partner_api.installations.models import Installation
 from partner_api.jobs import enqueue, job_handler
 from partner_api.timeutil import utcnow
-from partner_api.vercel.errors import VercelApiError, VercelError
+from partner_api.vercel.errors import VercelError
 from partner_api.vercel.factory import client_for
+from partner_api.vercel.outcomes import Outcome, outcome_of
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +101,11 @@ def finalize_installation(payload: dict[str, Any]) -> None:
     outcome, note = _outcome(waiting)
     try:
         client_for(installation.id).finalize_installation(installation.id)
-    except VercelApiError as error:
-        if error.gone:
-            _close(installation, CLOSED_BY_VERCEL, f"Vercel answered {error.status}: {note}", now)
-            return
-        _failed(installation, error, now, deadline)
-        return
     except VercelError as error:
-        _failed(installation, error, now, deadline)
+        if outcome_of(error, uninstalled=installation.is_deleted) is Outcome.GONE:
+            _close(installation, CLOSED_BY_VERCEL, f"Vercel answered {error.status}: {note}", now)
+        else:  # rejected or unreachable alike: retried until Vercel's deadline
+            _failed(installation, error, now, deadline)
         return
     _close(installation, outcome, note, now)
 

@@ -34,7 +34,7 @@ from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel import replies
 from partner_api.vercel.client import VercelClient
 from partner_api.vercel.errors import VercelApiError
-from partner_api.vercel.jobs import _call_vercel as call_vercel
+from partner_api.vercel.jobs import call_from_job
 from partner_api.vercel.models import InvoiceSubmission, LineItem, Period
 from partner_api.vercel.wire import money
 
@@ -203,7 +203,7 @@ def submit_invoice(payload: dict[str, Any]) -> None:
         return
     if invoice.invoice_id is not None:
         # Vercel has it (an earlier attempt or the webhook named its id): read, never resend.
-        call_vercel(
+        call_from_job(
             installation.id,
             f"invoice {invoice.invoice_id}",
             lambda client: _record_remote(
@@ -212,7 +212,7 @@ def submit_invoice(payload: dict[str, Any]) -> None:
         )
         return
     if invoice.state == DRAFT:
-        call_vercel(
+        call_from_job(
             installation.id, f"invoice {invoice.external_id}", lambda c: _submit(c, invoice)
         )
 

@@ -28,9 +28,12 @@ from partner_api.timeutil import utcnow
 from partner_api.vercel import models as wire
 from partner_api.vercel.errors import VercelApiError, VercelError
 from partner_api.vercel.factory import client_for
+from partner_api.vercel.outcomes import Outcome, outcome_of
 from partner_api.vercel.replies import Invoice
 
 PAID = "paid"
+# V13's answer for an invoice this (live) installation does not have.
+NO_SUCH_INVOICE = frozenset({404})
 
 
 class VercelUnavailable(ServiceUnavailable):
@@ -40,21 +43,25 @@ class VercelUnavailable(ServiceUnavailable):
 def _fetch(installation_id: str, invoice_id: str) -> Invoice:
     try:
         return client_for(installation_id).get_invoice(installation_id, invoice_id)
-    except VercelApiError as error:
-        if error.status == 404:
+    except VercelError as error:
+        if outcome_of(error, uninstalled=False, gone_anytime=NO_SUCH_INVOICE) is Outcome.GONE:
             raise Unprocessable(
                 f"Vercel has no invoice {invoice_id} for this installation.",
                 code="invoice_not_found",
             ) from None
-        raise VercelUnavailable(
+        raise VercelUnavailable(_not_confirmed(invoice_id, error)) from None
+
+
+def _not_confirmed(invoice_id: str, error: VercelError) -> str:
+    if isinstance(error, VercelApiError):
+        return (
             f"Vercel could not confirm invoice {invoice_id} (it answered {error.status}); "
             "nothing was credited, try again later."
-        ) from None
-    except VercelError:
-        raise VercelUnavailable(
-            f"Vercel could not be asked about invoice {invoice_id}; nothing was credited, "
-            "try again later."
-        ) from None
+        )
+    return (
+        f"Vercel could not be asked about invoice {invoice_id}; nothing was credited, "
+        "try again later."
+    )
 
 
 def _credits(installation_id: str, invoice: Invoice) -> dict[str | None, int]:

@@ -18,7 +18,7 @@ from partner_api.jobs import PermanentFailure, enqueue, job_handler
 from partner_api.timeutil import utcnow
 from partner_api.vercel.client import VercelClient
 from partner_api.vercel.errors import VercelApiError
-from partner_api.vercel.jobs import _call_vercel as call_vercel
+from partner_api.vercel.jobs import call_from_job
 from partner_api.vercel.wire import money, parse_money
 
 REFUND_INVOICE = "billing.refund_invoice"
@@ -104,4 +104,4 @@ def refund_invoice(payload: dict[str, Any]) -> None:
                 raise
             _refused(invoice, previous_state, error)
 
-    call_vercel(invoice.installation_id, f"refund of invoice {invoice.invoice_id}", ask)
+    call_from_job(invoice.installation_id, f"refund of invoice {invoice.invoice_id}", ask)

@@ -33,7 +33,7 @@ from partner_api.timeutil import isoformat, utcnow
 from partner_api.unit_of_work import unit_of_work
 from partner_api.vercel import models as wire
 from partner_api.vercel.client import VercelClient
-from partner_api.vercel.jobs import _call_vercel as call_vercel
+from partner_api.vercel.jobs import call_from_job
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def submit_installation(payload: dict[str, Any]) -> None:
     if submission is None:
         log.info("no billing data for installation %s: it is no longer billed", installation_id)
         return
-    call_vercel(installation_id, "billing data", lambda client: deliver(submission, client))
+    call_from_job(installation_id, "billing data", lambda client: deliver(submission, client))
 
 
 @periodic("billing.submit_all", every=timedelta(hours=1))

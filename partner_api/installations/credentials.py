@@ -24,8 +24,9 @@ from partner_api.installations.models import Installation
 from partner_api.jobs import PermanentFailure, enqueue, job_handler
 from partner_api.timeutil import utcnow
 from partner_api.unit_of_work import unit_of_work
-from partner_api.vercel.errors import VercelApiError, VercelError
+from partner_api.vercel.errors import VercelError
 from partner_api.vercel.factory import client_for
+from partner_api.vercel.outcomes import Outcome, outcome_of
 
 REVOKE_CREDENTIAL = "installations.revoke_credential"
 
@@ -121,10 +122,12 @@ def revoke_superseded(payload: dict[str, Any]) -> None:
         return
     try:
         revoke(credential)
-    except VercelApiError as error:
-        if error.gone and installation.is_deleted:
+    except VercelError as error:
+        # Unlike other deliveries, a 410 while the installation is live is retried.
+        outcome = outcome_of(error, uninstalled=installation.is_deleted, gone_anytime=())
+        if outcome is Outcome.GONE:
             credential.revoked_at, credential.token = utcnow(), None
-        elif error.rejected:
+        elif outcome is Outcome.REJECTED:
             raise PermanentFailure(str(error)) from error
         else:
             raise

@@ -14,10 +14,9 @@ from partner_api.resources.calls import calling
 from partner_api.resources.models import Resource, SecretVersion
 from partner_api.resources.service import find
 from partner_api.timeutil import utcnow
+from partner_api.vercel.jobs import push_resource_secrets
 
 FINISH_ROTATION = "resources.finish_rotation"
-# Handled in partner_api/vercel: pushes the secrets with Update Resource Secrets (V10).
-UPDATE_RESOURCE_SECRETS = "vercel.update_resource_secrets"
 
 
 @dataclass(frozen=True)
@@ -72,22 +71,7 @@ def finish_rotation(resource_id: str, delay_hours: float, partial: bool) -> None
     with calling(resource) as (provider, context):
         credentials = provider.finish_rotation(context)
     rotated = _store(resource, credentials, partial, delay_hours)
-    push_secrets(resource.installation_id, resource.id, rotated, partial)
-
-
-def push_secrets(
-    installation_id: str, resource_id: str, rotated: list[secrets.ApiSecret], partial: bool
-) -> None:
-    """Have a job send the new secrets to Vercel (V10, Update Resource Secrets)."""
-    enqueue(
-        UPDATE_RESOURCE_SECRETS,
-        {
-            "installation_id": installation_id,
-            "resource_id": resource_id,
-            "secrets": rotated,
-            "partial": partial,
-        },
-    )
+    push_resource_secrets(resource.installation_id, resource.id, rotated, partial)
 
 
 def revoke(resource_id: str, version: int) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from partner_api.errors import Forbidden
 from partner_api.resources import rotation as resource_rotation
 from partner_api.sso.session import DashboardUser
+from partner_api.vercel.jobs import push_resource_secrets
 
 ROTATION_REASON = "requested in the partner dashboard"
 
@@ -25,7 +26,5 @@ def rotate_secrets(user: DashboardUser, resource_id: str, delay_hours: float) ->
     )
     if outcome.secrets is None:
         return False
-    resource_rotation.push_secrets(
-        user.installation_id, resource_id, outcome.secrets, outcome.partial
-    )
+    push_resource_secrets(user.installation_id, resource_id, outcome.secrets, outcome.partial)
     return True

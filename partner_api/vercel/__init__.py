@@ -2,7 +2,8 @@
 
 `client_for(installation_id)` gives a `VercelClient` with that installation's token; its
 methods (V1–V19 of the contract) take and return the typed values of `models` and
-`replies`. Calls that follow a state change run as jobs (`partner_api.vercel.jobs`).
+`replies`. Calls that follow a state change run as jobs (`partner_api.vercel.jobs`); what a
+failed call means (gone, rejected, unreachable) is decided by `partner_api.vercel.outcomes`.
 """
 
 from partner_api.vercel.client import VercelClient

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 # What Vercel answers once an installation is finalized or deleted (§2.2, §7.14). A 404 can
-# also mean a missing resource, so "gone" is only conclusive with the local state.
+# also mean a missing resource, so "gone" is only conclusive with the local state (`outcomes`).
 GONE_STATUSES = frozenset({401, 403, 404, 410})
 # Client errors that may pass on their own: timeouts, conflicts, rate limits.
 TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 425, 429})
@@ -49,11 +49,6 @@ class VercelApiError(VercelError):
         if self.vercel_id:
             text += f" (x-vercel-id {self.vercel_id})"
         return text
-
-    @property
-    def gone(self) -> bool:
-        """The answer Vercel gives for an installation that no longer exists there."""
-        return self.status in GONE_STATUSES
 
     @property
     def rejected(self) -> bool:

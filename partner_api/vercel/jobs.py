@@ -9,8 +9,9 @@ Payloads, as the services write them:
 * `vercel.update_installation`: `{"installation_id", "update": <V1 body>}` → V1
 * `vercel.update_resource`: `{"installation_id", "resource_id", "update": <V8 body>}` → V8
 
-The V1/V8 bodies may hold `status`, `billingPlan` and `notification` (`null` clears it);
-`push_*` enqueue them in the caller's transaction.
+The V1/V8 bodies may hold `status`, `billingPlan` and `notification` (`null` clears it).
+Other modules never spell these kinds: `push_*` enqueue them in the caller's transaction, and
+jobs of their own that call Vercel do it through `call_from_job`.
 
 Failures are retried with backoff, except: an installation that is gone (finalized here, or
 answered 401/403/404/410 by Vercel after its uninstall, or 410 anytime) ends the job quietly,
@@ -20,7 +21,7 @@ since nobody is left to tell; a request Vercel rejects as invalid (400, 422…) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from partner_api.extensions import db
@@ -38,6 +39,7 @@ from partner_api.vercel.models import (
     Secret,
     event_from_json,
 )
+from partner_api.vercel.outcomes import Outcome, outcome_of
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +58,13 @@ def _parse(kind: str, parse: Callable[[], Any]) -> Any:
         raise PermanentFailure(f"malformed {kind} payload: {reason}") from error
 
 
-def _gone(installation: Installation, error: VercelApiError) -> bool:
-    return error.status == 410 or (error.gone and installation.is_deleted)
+def call_from_job(installation_id: str, what: str, call: Callable[[VercelClient], None]) -> None:
+    """Run `call` with the installation's client, for a job handler; `what` names it in logs.
 
-
-def _call_vercel(installation_id: str, what: str, call: Callable[[VercelClient], None]) -> None:
-    """Run `call` with the installation's client, for a job handler: a gone installation
-    ends the job quietly, a rejected request kills it, any other failure raises (retry)."""
+    A finalized or unknown installation is not called and a GONE answer (see `outcomes`)
+    ends the job quietly, each with a warning; a REJECTED answer raises `PermanentFailure`
+    (the job is dead at once); any other failure propagates, so the queue retries it.
+    """
     installation = db.session.get(Installation, installation_id)
     if installation is None or installation.finalized_at is not None:
         # Its token stopped working at finalization (§7.14): nothing can be delivered.
@@ -71,7 +73,8 @@ def _call_vercel(installation_id: str, what: str, call: Callable[[VercelClient],
     try:
         call(client_for(installation_id))
     except VercelApiError as error:
-        if _gone(installation, error):
+        outcome = outcome_of(error, uninstalled=installation.is_deleted)
+        if outcome is Outcome.GONE:
             log.warning(
                 "dropped %s: Vercel answered %s for uninstalled installation %s",
                 what,
@@ -79,7 +82,7 @@ def _call_vercel(installation_id: str, what: str, call: Callable[[VercelClient],
                 installation_id,
             )
             return
-        if error.rejected:
+        if outcome is Outcome.REJECTED:
             raise PermanentFailure(str(error)) from error
         raise
 
@@ -89,7 +92,7 @@ def create_event(payload: dict[str, Any]) -> None:
     installation_id, event = _parse(
         CREATE_EVENT, lambda: (payload["installation_id"], event_from_json(payload["event"]))
     )
-    _call_vercel(
+    call_from_job(
         installation_id,
         f"{event.TYPE} event",
         lambda client: client.create_event(installation_id, event),
@@ -107,7 +110,7 @@ def update_resource_secrets(payload: dict[str, Any]) -> None:
             bool(payload.get("partial", False)),
         ),
     )
-    _call_vercel(
+    call_from_job(
         installation_id,
         f"secrets of resource {resource_id}",
         lambda client: client.update_resource_secrets(
@@ -155,6 +158,22 @@ def push_resource_update(installation_id: str, resource_id: str, update: Resourc
     enqueue(UPDATE_RESOURCE, payload | {"update": update.to_json()})
 
 
+def push_resource_secrets(
+    installation_id: str, resource_id: str, secrets: Sequence[Mapping[str, Any]], partial: bool
+) -> None:
+    """Have a job send V10 with `secrets` in the §3.2.4 shape (as `Secret.to_json` writes
+    them); `partial`: they replace only the secrets of the same name."""
+    enqueue(
+        UPDATE_RESOURCE_SECRETS,
+        {
+            "installation_id": installation_id,
+            "resource_id": resource_id,
+            "secrets": secrets,
+            "partial": partial,
+        },
+    )
+
+
 def push_event(installation_id: str, event: Event) -> None:
     """Have a job send V4, after which Vercel re-reads the installation or resource."""
     enqueue(CREATE_EVENT, {"installation_id": installation_id, "event": event.to_json()})
@@ -166,7 +185,7 @@ def update_installation(payload: dict[str, Any]) -> None:
         UPDATE_INSTALLATION,
         lambda: (payload["installation_id"], _installation_update(payload["update"])),
     )
-    _call_vercel(
+    call_from_job(
         installation_id,
         "installation update",
         lambda client: client.update_installation(installation_id, update),
@@ -183,7 +202,7 @@ def update_resource(payload: dict[str, Any]) -> None:
             _resource_update(payload["update"]),
         ),
     )
-    _call_vercel(
+    call_from_job(
         installation_id,
         f"update of resource {resource_id}",
         lambda client: client.update_resource(installation_id, resource_id, update),

@@ -15,7 +15,7 @@ from partner_api.extensions import db
 from partner_api.installations.credential_models import SupersededCredential
 from partner_api.installations.credentials import REVOKE_CREDENTIAL
 from partner_api.installations.models import Installation
-from partner_api.jobs.models import DEAD, DONE
+from partner_api.jobs.models import DEAD, DONE, PENDING
 from tests.billing.invoicing_support import jobs, run_jobs, stored_installation
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, INSTALLATION_ID
 from tests.dbstate import snapshot
@@ -167,6 +167,30 @@ def test_the_revoke_job_gives_up_on_a_refusal_and_forgets_finalized_tokens(
     assert len(api.calls) == calls
     [old] = superseded()
     assert (old.token, old.revoked_at) == (None, installation.finalized_at)
+
+
+def test_the_revoke_job_retries_a_410_while_live_and_forgets_the_token_once_uninstalled(
+    runner, installed, api, urls
+):
+    api.post(urls["rotate"], json=ROTATED)
+    api.post(urls["revoke"], status=503)
+    rotate(runner)
+    api.replace(responses.POST, urls["revoke"], status=410)
+    run_jobs(REVOKE_CREDENTIAL)
+    [job] = jobs(REVOKE_CREDENTIAL)
+    assert job.state == PENDING
+    [old] = superseded()
+    assert old.revoked_at is None and old.token is not None
+
+    installation = stored_installation()
+    installation.deleted_at = installation.created_at
+    db.session.commit()
+    api.replace(responses.POST, urls["revoke"], status=404)
+    run_jobs(REVOKE_CREDENTIAL)
+    [job] = jobs(REVOKE_CREDENTIAL)
+    assert job.state == DONE
+    [old] = superseded()
+    assert old.revoked_at is not None and old.token is None
 
 
 def test_no_token_reaches_the_logs(runner, installed, api, urls, caplog):

@@ -20,6 +20,7 @@ import urllib3.util.retry
 from partner_api.vercel.client import VercelClient
 from partner_api.vercel.errors import VercelApiError, VercelUnreachable
 from partner_api.vercel.models import ResourceUpdated
+from partner_api.vercel.outcomes import Outcome, outcome_of
 
 TOKEN = "vercel-installation-token"
 ICFG = "icfg_abc"
@@ -67,7 +68,7 @@ def test_retries_are_bounded_and_end_in_a_typed_error(api):
     error = raised.value
     assert (error.status, error.code, error.message) == (503, "service_unavailable", "Try later")
     assert error.vercel_id == "iad1::abc-123"
-    assert not error.gone and not error.rejected
+    assert outcome_of(error, uninstalled=True) is Outcome.UNREACHABLE
     assert TOKEN not in str(error)
 
 
@@ -78,27 +79,6 @@ def test_client_errors_are_not_retried(api, status):
         send_event(VercelClient(BASE, TOKEN))
     assert len(api.calls) == 1
     assert raised.value.status == status
-
-
-@pytest.mark.parametrize(
-    ("status", "gone", "rejected"),
-    [
-        (400, False, True),
-        (422, False, True),
-        (401, True, False),
-        (403, True, False),
-        (404, True, False),
-        (410, True, False),
-        (409, False, False),
-        (429, False, False),
-        (500, False, False),
-    ],
-)
-def test_errors_say_whether_the_installation_may_be_gone_or_the_request_is_wrong(
-    status, gone, rejected
-):
-    error = VercelApiError("POST", "/x", status)
-    assert (error.gone, error.rejected) == (gone, rejected)
 
 
 def test_an_error_body_that_is_not_vercels_shape_still_gives_a_typed_error(api):
