@@ -189,6 +189,12 @@ UPDATE_RESOURCE_SECRETS = {
     "properties": {"secrets": SECRETS, "partial": BOOLEAN},
 }
 
+TRANSFER_CREATED = {
+    "type": "object",
+    "required": ["providerClaimId"],
+    "properties": {"providerClaimId": NON_EMPTY},
+}
+
 TEXT_BLOCK = {
     "type": "object",
     "required": ["type", "text"],
@@ -241,6 +247,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "RotatingLater": ROTATING_LATER,
     "UpdateResourceSecrets": UPDATE_RESOURCE_SECRETS,
     "ReplBlocks": REPL_BLOCKS,
+    "TransferCreated": TRANSFER_CREATED,
 }
 
 for _schema in SCHEMAS.values():

@@ -2,12 +2,14 @@
 
 `BROKEN` carries deliberate defects: it (1) never checks the token's audience, (2) ignores
 the user's role, so `USER` tokens may change things, (3) answers 201 instead of 200 to
-Provision Resource and (4) saves a resource before finding its metadata invalid. `DOCS_ONLY`
+Provision Resource, (4) saves a resource before finding its metadata invalid and (5) lets a
+transfer claim be accepted again by another target. `DOCS_ONLY`
 does what Vercel's docs require and no more: 403 for every refused call, the auth kind read
 from the claims (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation
 binding, 201 on Upsert, the first answer replayed for a reused idempotency key whatever the
 body, and 200 to a forged webhook. Both implement the required endpoints plus Get
-Installation and List Resources, so the other optional ones are reported as skipped.
+Installation, List Resources and the transfer endpoints; `DOCS_ONLY` also rotates secrets
+asynchronously. The other optional endpoints are reported as skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,10 +63,12 @@ class Behaviour:
     refuses_forged_webhooks: bool = True  # False: 200 with an error code, like Vercel's example
     saves_before_validating: bool = False  # invalid metadata still leaves a resource behind
     rotates_later: bool = False  # rotation answers 202, then sends Vercel the new secrets
+    transfers: bool = True  # the transfer endpoints (§3.4.15–3.4.17)
+    accepts_completed_claims: bool = False  # a claim accepted by one target moves again
 
 
 BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
-                   saves_before_validating=True)
+                   saves_before_validating=True, accepts_completed_claims=True)
 DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
                       binds_path=False, upsert_status=201, rejects_reused_key=False,
                       refuses_forged_webhooks=False, rotates_later=True)
@@ -139,6 +144,7 @@ class Store:
         self.installations: dict[str, dict[str, Any]] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.answers: dict[tuple[str, str, str], tuple[str, int, Any]] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
 
@@ -308,6 +314,59 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
                 raise invalid("reason")
             threading.Thread(target=push_secrets, args=(installation_id, resource_id)).start()
             return {"sync": False}, 202
+
+    def claim(installation_id: str, claim_id: str) -> dict[str, Any]:
+        live_installation(installation_id)
+        found = store.claims.get(claim_id)
+        if found is None:
+            raise Refused(404, "not_found", "Unknown transfer request.")
+        if found["expires_at"] < time.time() * 1000:
+            raise Refused(409, "expired", "The transfer request expired.")
+        return found
+
+    if behaviour.transfers:
+        @app.post("/v1/installations/<installation_id>/resource-transfer-requests")
+        @partner
+        def create_transfer(installation_id: str):
+            live_installation(installation_id)
+            body = json_object()
+            ids, expires_at = body.get("resourceIds"), body.get("expiresAt")
+            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+                raise invalid("resourceIds")
+            if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+                raise invalid("expiresAt")
+            if any(store.resources.get(found, {}).get("installation") != installation_id
+                   for found in ids):
+                raise Refused(422, "not_owned", "A resource is not this installation's.")
+            claim_id = f"pcl_{secrets.token_hex(6)}"
+            store.claims[claim_id] = {"resources": ids, "expires_at": expires_at,
+                                      "verified": set(), "winner": None}
+            return {"providerClaimId": claim_id}
+
+        @app.get("/v1/installations/<installation_id>/resource-transfer-requests/"
+                 "<claim_id>/verify")
+        @partner
+        def verify_transfer(installation_id: str, claim_id: str):
+            found = claim(installation_id, claim_id)
+            if found["winner"] is not None:
+                raise Refused(409, "completed", "The transfer request was accepted.")
+            found["verified"].add(installation_id)
+            return {"valid": True}
+
+        @app.post("/v1/installations/<installation_id>/resource-transfer-requests/"
+                  "<claim_id>/accept")
+        @partner
+        def accept_transfer(installation_id: str, claim_id: str):
+            found = claim(installation_id, claim_id)
+            if installation_id not in found["verified"]:
+                raise Refused(409, "not_verified", "Verify the transfer request first.")
+            if found["winner"] not in (None, installation_id) and (
+                    not behaviour.accepts_completed_claims):
+                raise Refused(409, "completed", "Another installation accepted it.")
+            for resource_id in found["resources"]:
+                store.resources[resource_id]["installation"] = installation_id
+            found["winner"] = installation_id
+            return "", 204
 
     @app.post("/webhooks/vercel")
     def webhook():

@@ -28,6 +28,7 @@ def test_the_documented_defects_fail(report):
         ("auth", "USER role on mutations"),  # role ignored
         # Both let destructive calls through, so the installation did change.
         ("auth", "refused calls change nothing"),
+        ("transfers", "racing accepts"),  # a completed claim accepted again
     }
     assert report.failed()
 
@@ -50,6 +51,8 @@ def test_reasons_name_what_went_wrong_and_the_rule(report):
            in user_role
     changed = outcome(report, "auth", "refused calls change nothing").reason
     assert changed.endswith("after: wrong aud, USER role on mutations")
+    raced = outcome(report, "transfers", "racing accepts").reason
+    assert raced == "2 of 2 racing accepts succeeded (204, 204); a claim is accepted once"
     leaked = outcome(report, "bodies", "rejected bodies change nothing")
     assert leaked.reason == "read back differently afterwards: resources"
     assert "rationale" in leaked.as_dict()

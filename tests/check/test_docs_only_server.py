@@ -74,3 +74,10 @@ def test_an_asynchronous_rotation_is_followed_to_vercel(report):
                   ).outcome is Outcome.PASS
     for name in ("malformed JSON", "wrong types", "delay over 720 hours"):
         assert result(report, "bodies", f"rotate secrets: {name}").outcome is Outcome.PASS
+
+
+def test_a_transfer_is_created_verified_and_accepted_once(report):
+    names = ("create transfer request", "verify transfer request", "accept transfer request",
+             "verify accepted transfer request", "racing accepts")
+    assert [result(report, "transfers", name).outcome for name in names] == [Outcome.PASS] * 5
+    assert result(report, "transfers", "racing accepts").reason == "204 and 409"
