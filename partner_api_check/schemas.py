@@ -195,6 +195,43 @@ TRANSFER_CREATED = {
     "properties": {"providerClaimId": NON_EMPTY},
 }
 
+# V4, the event a partner sends when something changed on its side (§4.2).
+CREATE_EVENT = {
+    "type": "object",
+    "required": ["event"],
+    "properties": {
+        "event": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"const": "installation.updated"},
+                                   "billingPlanId": NON_EMPTY},
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "resourceId"],
+                    "properties": {"type": {"const": "resource.updated"},
+                                   "productId": NON_EMPTY, "resourceId": NON_EMPTY},
+                },
+            ]
+        }
+    },
+}
+
+# V8, a partner writing a resource's new state to Vercel directly (§4.2); every field optional.
+UPDATE_RESOURCE = {
+    "type": "object",
+    "properties": {
+        "name": STRING,
+        "status": STATUS,
+        "metadata": {"type": "object", "additionalProperties": METADATA_VALUE},
+        "billingPlan": BILLING_PLAN,
+        "notification": NOTIFICATION_OR_NULL,
+        "secrets": {"anyOf": [SECRETS, UPDATE_RESOURCE_SECRETS]},
+    },
+}
+
 TEXT_BLOCK = {
     "type": "object",
     "required": ["type", "text"],
@@ -248,6 +285,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "UpdateResourceSecrets": UPDATE_RESOURCE_SECRETS,
     "ReplBlocks": REPL_BLOCKS,
     "TransferCreated": TRANSFER_CREATED,
+    "CreateEvent": CREATE_EVENT,
+    "UpdateResource": UPDATE_RESOURCE,
 }
 
 for _schema in SCHEMAS.values():

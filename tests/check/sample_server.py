@@ -2,14 +2,15 @@
 
 `BROKEN` carries deliberate defects: it (1) never checks the token's audience, (2) ignores
 the user's role, so `USER` tokens may change things, (3) answers 201 instead of 200 to
-Provision Resource, (4) saves a resource before finding its metadata invalid and (5) lets a
-transfer claim be accepted again by another target. `DOCS_ONLY`
-does what Vercel's docs require and no more: 403 for every refused call, the auth kind read
-from the claims (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation
-binding, 201 on Upsert, the first answer replayed for a reused idempotency key whatever the
-body, and 200 to a forged webhook. Both implement the required endpoints plus Get
-Installation, List Resources and the transfer endpoints; `DOCS_ONLY` also rotates secrets
-asynchronously. The other optional endpoints are reported as skipped.
+Provision Resource, (4) saves a resource before finding its metadata invalid, (5) lets a
+transfer claim be accepted again by another target and (6) announces a resource provisioned
+asynchronously with an event type the docs do not list. `DOCS_ONLY` does what Vercel's docs
+require and no more: 403 for every refused call, the auth kind read from the claims
+(X-Vercel-Auth ignored), no `exp` demanded, no path/token installation binding, 201 on Upsert,
+the first answer replayed for a reused idempotency key whatever the body, and 200 to a forged
+webhook. Both implement the required endpoints plus Get Installation, List Resources and the
+transfer endpoints, and provision asynchronously (`pending`, then an event to Vercel);
+`DOCS_ONLY` also rotates secrets asynchronously. The other optional endpoints are skipped.
 """
 
 from __future__ import annotations
@@ -64,11 +65,14 @@ class Behaviour:
     saves_before_validating: bool = False  # invalid metadata still leaves a resource behind
     rotates_later: bool = False  # rotation answers 202, then sends Vercel the new secrets
     transfers: bool = True  # the transfer endpoints (§3.4.15–3.4.17)
+    provisions_later: bool = True  # Provision answers `pending`, then a V4 event follows
+    ready_event: str = "resource.updated"  # the type of that event
     accepts_completed_claims: bool = False  # a claim accepted by one target moves again
 
 
 BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
-                   saves_before_validating=True, accepts_completed_claims=True)
+                   saves_before_validating=True, accepts_completed_claims=True,
+                   ready_event="resource.ready")
 DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
                       binds_path=False, upsert_status=201, rejects_reused_key=False,
                       refuses_forged_webhooks=False, rotates_later=True)
@@ -202,7 +206,8 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
     def public(resource: dict[str, Any]) -> dict[str, Any]:
         plan = next(plan for plan in PLANS if plan["id"] == resource["plan"])
         return {"id": resource["id"], "productId": PRODUCT, "name": resource["name"],
-                "metadata": resource["metadata"], "status": "ready", "billingPlan": plan}
+                "metadata": resource["metadata"], "status": resource["status"],
+                "billingPlan": plan}
 
     def checked_metadata(metadata: Any) -> dict[str, Any]:
         if not isinstance(metadata, dict):
@@ -262,11 +267,14 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
             raise invalid("billingPlanId")
         resource = {"id": f"res_{secrets.token_hex(6)}", "installation": installation_id,
                     "name": body["name"], "metadata": body.get("metadata"),
-                    "plan": body["billingPlanId"]}
+                    "plan": body["billingPlanId"],
+                    "status": "pending" if behaviour.provisions_later else "ready"}
         if behaviour.saves_before_validating:
             store.resources[resource["id"]] = resource
         checked_metadata(resource["metadata"])
         store.resources[resource["id"]] = resource
+        if behaviour.provisions_later:
+            threading.Thread(target=finish_provisioning, args=(resource,)).start()
         secret = [{"name": "SAMPLE_DB_URL", "value": f"sample://{secrets.token_hex(8)}"}]
         return {**public(resource), "secrets": secret}, behaviour.provision_status
 
@@ -291,14 +299,25 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
                      metadata=metadata or found["metadata"])
         return public(found)
 
+    def to_vercel(method: str, installation_id: str, path: str, body: Any) -> None:
+        """A call to the (fake) Vercel API with the installation's access token."""
+        token = store.installations[installation_id]["token"]
+        requests.request(method, f"{vercel_api_url}/v1/installations/{installation_id}{path}",
+                         headers={"Authorization": f"Bearer {token}"}, json=body, timeout=5)
+
+    def finish_provisioning(resource: dict[str, Any]) -> None:
+        """The resource is ready; Create Event (V4) tells Vercel, as a background job would."""
+        with store.lock:
+            resource["status"] = "ready"
+        to_vercel("POST", resource["installation"], "/events",
+                  {"event": {"type": behaviour.ready_event, "productId": PRODUCT,
+                             "resourceId": resource["id"]}})
+
     def push_secrets(installation_id: str, resource_id: str) -> None:
         """Update Resource Secrets (V10) with the new secrets, as a background job would."""
-        token = store.installations[installation_id]["token"]
-        requests.put(f"{vercel_api_url}/v1/installations/{installation_id}/resources/"
-                     f"{resource_id}/secrets", headers={"Authorization": f"Bearer {token}"},
-                     json={"secrets": [{"name": "SAMPLE_DB_URL",
-                                        "value": f"sample://{secrets.token_hex(8)}"}]},
-                     timeout=5)
+        to_vercel("PUT", installation_id, f"/resources/{resource_id}/secrets",
+                  {"secrets": [{"name": "SAMPLE_DB_URL",
+                                "value": f"sample://{secrets.token_hex(8)}"}]})
 
     if behaviour.rotates_later:
         @app.post("/v1/installations/<installation_id>/resources/<resource_id>/secrets/rotate")

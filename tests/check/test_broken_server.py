@@ -29,6 +29,7 @@ def test_the_documented_defects_fail(report):
         # Both let destructive calls through, so the installation did change.
         ("auth", "refused calls change nothing"),
         ("transfers", "racing accepts"),  # a completed claim accepted again
+        ("lifecycle", "pending resource announced to vercel"),  # an undocumented event type
     }
     assert report.failed()
 
@@ -53,6 +54,9 @@ def test_reasons_name_what_went_wrong_and_the_rule(report):
     assert changed.endswith("after: wrong aud, USER role on mutations")
     raced = outcome(report, "transfers", "racing accepts").reason
     assert raced == "2 of 2 racing accepts succeeded (204, 204); a claim is accepted once"
+    announced = outcome(report, "lifecycle", "pending resource announced to vercel").reason
+    assert announced.startswith("POST /v1/installations/")
+    assert "/events: body is not the documented shape (CreateEvent): $.event:" in announced
     leaked = outcome(report, "bodies", "rejected bodies change nothing")
     assert leaked.reason == "read back differently afterwards: resources"
     assert "rationale" in leaked.as_dict()

@@ -81,3 +81,12 @@ def test_a_transfer_is_created_verified_and_accepted_once(report):
              "verify accepted transfer request", "racing accepts")
     assert [result(report, "transfers", name).outcome for name in names] == [Outcome.PASS] * 5
     assert result(report, "transfers", "racing accepts").reason == "204 and 409"
+
+
+def test_a_pending_resource_is_followed_to_its_event(report):
+    assert "(pending, plan free, 1 secrets)" in result(report, "lifecycle",
+                                                       "provision resource").reason
+    announced = result(report, "lifecycle", "pending resource announced to vercel")
+    assert announced.outcome is Outcome.PASS
+    assert announced.reason.startswith("POST /v1/installations/icfg_check")
+    assert announced.reason.endswith("/events → 201")
