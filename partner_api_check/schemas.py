@@ -232,6 +232,62 @@ UPDATE_RESOURCE = {
     },
 }
 
+# §5.2: the payload fields each documented event carries besides `configuration.id` (and the
+# common `team`, `user`), as the Webhooks API reference lists them.
+_INVOICE_FIELDS = ["installationId", "invoiceId", "externalInvoiceId", "period",
+                   "invoiceDate", "invoiceTotal"]
+_PROJECT_FIELDS = ["installationId", "resourceId", "project", "projectId", "targets"]
+_ACTION_FIELDS = ["installationId", "resourceId", "action", "deployment"]
+_DEPLOYMENT_FIELDS = ["deployment", "links", "target", "project", "plan", "regions"]
+EVENT_FIELDS: dict[str, list[str]] = {
+    **{f"marketplace.invoice.{state}": _INVOICE_FIELDS
+       for state in ("created", "paid", "notpaid", "overdue")},
+    "marketplace.invoice.refunded": ["installationId", "invoiceId", "externalInvoiceId",
+                                     "period", "amount", "reason"],
+    "marketplace.member.changed": ["installationId", "memberId", "role"],
+    "integration-configuration.removed": [],
+    "integration-configuration.transferred": ["installationId", "previousTeamId",
+                                              "previousAccountId", "newTeamId",
+                                              "newAccountId"],
+    "integration-configuration.permission-upgraded": ["projects"],
+    "integration-configuration.scope-change-confirmed": [],
+    "integration-resource.project-connected": _PROJECT_FIELDS,
+    "integration-resource.project-disconnected": _PROJECT_FIELDS,
+    **{f"deployment.integration.action.{step}": _ACTION_FIELDS
+       for step in ("start", "cancel", "cleanup")},
+    "deployment.checkrun.start": ["checkRun", "deployment"],
+    "deployment.checkrun.cancel": [],
+    **{f"deployment.{state}": _DEPLOYMENT_FIELDS
+       for state in ("created", "ready", "succeeded", "error", "canceled", "promoted",
+                     "cleanup")},
+}
+
+WEBHOOK_EVENT = {
+    "type": "object",
+    "required": ["id", "type", "createdAt", "region", "payload"],
+    "properties": {
+        "id": NON_EMPTY,
+        "type": {"enum": list(EVENT_FIELDS)},
+        "createdAt": {"type": "integer", "minimum": 0},
+        "region": {"type": ["string", "null"]},
+        "payload": {
+            "type": "object",
+            "required": ["configuration"],
+            "properties": {
+                "configuration": {"type": "object", "required": ["id"],
+                                  "properties": {"id": NON_EMPTY}},
+                "team": {"type": ["object", "null"]},
+                "user": {"type": "object", "properties": {"id": {"type": ["string", "null"]}}},
+            },
+        },
+    },
+    "allOf": [
+        {"if": {"properties": {"type": {"const": event_type}}},
+         "then": {"properties": {"payload": {"required": fields}}}}
+        for event_type, fields in EVENT_FIELDS.items() if fields
+    ],
+}
+
 TEXT_BLOCK = {
     "type": "object",
     "required": ["type", "text"],
@@ -287,6 +343,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TransferCreated": TRANSFER_CREATED,
     "CreateEvent": CREATE_EVENT,
     "UpdateResource": UPDATE_RESOURCE,
+    "WebhookEvent": WEBHOOK_EVENT,
 }
 
 for _schema in SCHEMAS.values():

@@ -4,7 +4,8 @@
 the user's role, so `USER` tokens may change things, (3) answers 201 instead of 200 to
 Provision Resource, (4) saves a resource before finding its metadata invalid, (5) lets a
 transfer claim be accepted again by another target and (6) announces a resource provisioned
-asynchronously with an event type the docs do not list. `DOCS_ONLY` does what Vercel's docs
+asynchronously with an event type the docs do not list and (7) refuses signed deployment
+events. `DOCS_ONLY` does what Vercel's docs
 require and no more: 403 for every refused call, the auth kind read from the claims
 (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation binding, 201 on Upsert,
 the first answer replayed for a reused idempotency key whatever the body, and 200 to a forged
@@ -67,12 +68,13 @@ class Behaviour:
     transfers: bool = True  # the transfer endpoints (§3.4.15–3.4.17)
     provisions_later: bool = True  # Provision answers `pending`, then a V4 event follows
     ready_event: str = "resource.updated"  # the type of that event
+    refuses_deployment_events: bool = False  # 400 to a signed `deployment.*` delivery
     accepts_completed_claims: bool = False  # a claim accepted by one target moves again
 
 
 BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
                    saves_before_validating=True, accepts_completed_claims=True,
-                   ready_event="resource.ready")
+                   ready_event="resource.ready", refuses_deployment_events=True)
 DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
                       binds_path=False, upsert_status=201, rejects_reused_key=False,
                       refuses_forged_webhooks=False, rotates_later=True)
@@ -392,6 +394,9 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
         signature = request.headers.get("x-vercel-signature", "")
         expected = hmac.new(client_secret.encode(), request.get_data(), hashlib.sha1)
         if hmac.compare_digest(expected.hexdigest(), signature):
+            event_type = str((request.get_json(silent=True) or {}).get("type", ""))
+            if behaviour.refuses_deployment_events and event_type.startswith("deployment."):
+                raise Refused(400, "unsupported_event", "Deployment events are not handled.")
             return {"received": True}
         if behaviour.refuses_forged_webhooks:
             raise Refused(403, "invalid_signature", "Bad signature.")

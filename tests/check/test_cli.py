@@ -23,10 +23,12 @@ SECRET = "cli-client-secret"
 @pytest.fixture
 def configured_once(tmp_path):
     """A server configured with a kept key file, before the kit starts (as a user would);
-    not knowing the fake Vercel API's address yet, it provisions synchronously."""
+    not knowing the fake Vercel API's address yet, it provisions synchronously. Its webhook
+    receiver is kept clean, so a run of the webhooks group passes."""
     key_file = tmp_path / "kit-key.json"
     key = load_or_create(key_file)
-    behaviour = dataclasses.replace(sample_server.BROKEN, provisions_later=False)
+    behaviour = dataclasses.replace(sample_server.BROKEN, provisions_later=False,
+                                    refuses_deployment_events=False)
     app = sample_server.create_app(public_jwks(key), ISSUER, default_audience(key.thumbprint()),
                                    SECRET, behaviour)
     with sample_server.serving(app) as base_url:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from partner_api_check.schemas import SCHEMAS, problems
+from partner_api_check import events
+from partner_api_check.schemas import EVENT_FIELDS, SCHEMAS, problems
 
 PLAN = {
     "id": "pro200",
@@ -100,3 +101,20 @@ def test_a_secret_value_never_appears_in_a_problem():
     assert found == ["$.secrets[0].value: fails the 'type' rule",
                      "$.secrets[1].name: fails the 'minLength' rule"]
     assert not any("1234567890" in line or "hunter2" in line for line in found)
+
+
+@pytest.mark.parametrize("event_type", list(events.PAYLOADS))
+def test_the_kits_webhook_deliveries_have_the_documented_shape(event_type):
+    delivered = events.event(event_type)
+    assert problems("WebhookEvent", delivered) == []
+    for field in EVENT_FIELDS[event_type]:
+        incomplete = {**delivered, "payload": {key: value for key, value in
+                                               delivered["payload"].items() if key != field}}
+        assert problems("WebhookEvent", incomplete) == [
+            f"$.payload: '{field}' is a required property"]
+
+
+def test_every_documented_event_type_is_delivered():
+    assert set(events.PAYLOADS) == set(EVENT_FIELDS)
+    assert problems("WebhookEvent", {**events.event("marketplace.member.changed"),
+                                     "type": "marketplace.member.renamed"})
