@@ -34,6 +34,7 @@ UPDATE_RESOURCE_SECRETS = "https://vercel.com/docs/rest-api/marketplace/update-r
 # F2: a resource provisioned asynchronously is announced with Create Event (V4) or written
 # with Update Resource (V8) once it is ready.
 MARKETPLACE_FLOWS = _BASE + "/marketplace-flows"
+SUBMIT_BILLING_DATA = "https://vercel.com/docs/rest-api/marketplace/submit-billing-data"
 WEBHOOKS = "https://vercel.com/docs/webhooks/webhooks-api"
 
 BY_ENDPOINT = {

@@ -232,6 +232,55 @@ UPDATE_RESOURCE = {
     },
 }
 
+# V11, the interim billing data a partner submits (§4.2): no extra properties in its parts.
+_BILLING_PERIOD = {"type": "object", "required": ["start", "end"],
+                   "properties": {"start": NON_EMPTY, "end": NON_EMPTY},
+                   "additionalProperties": False}
+_PERIOD_PART = {"resourceId": NON_EMPTY, "start": NON_EMPTY, "end": NON_EMPTY}
+BILLING_ITEM = {
+    "type": "object",
+    "required": ["billingPlanId", "name", "price", "quantity", "units", "total"],
+    "properties": {"billingPlanId": NON_EMPTY, **_PERIOD_PART, "name": NON_EMPTY,
+                   "details": STRING, "price": MONEY, "quantity": {"type": "number"},
+                   "units": STRING, "total": MONEY},
+    "additionalProperties": False,
+}
+DISCOUNT = {
+    "type": "object",
+    "required": ["billingPlanId", "name", "amount"],
+    "properties": {"billingPlanId": NON_EMPTY, **_PERIOD_PART, "name": NON_EMPTY,
+                   "details": STRING, "amount": MONEY},
+    "additionalProperties": False,
+}
+USAGE = {
+    "type": "object",
+    "required": ["name", "type", "units", "dayValue", "periodValue"],
+    "properties": {"resourceId": NON_EMPTY, "name": NON_EMPTY,
+                   "type": {"enum": ["total", "interval", "rate"]}, "units": STRING,
+                   "dayValue": {"type": "number"}, "periodValue": {"type": "number"},
+                   "planValue": {"type": "number"}},
+    "additionalProperties": False,
+}
+SUBMIT_BILLING_DATA = {
+    "type": "object",
+    "required": ["timestamp", "eod", "period", "billing", "usage"],
+    "properties": {
+        "timestamp": NON_EMPTY,
+        "eod": NON_EMPTY,
+        "period": _BILLING_PERIOD,
+        # A list of items, or an object of items and discounts (each keyword below applies
+        # to one of the two forms only, so an error names the field at fault).
+        "billing": {
+            "type": ["array", "object"],
+            "items": BILLING_ITEM,
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": BILLING_ITEM},
+                           "discounts": {"type": "array", "items": DISCOUNT}},
+        },
+        "usage": {"type": "array", "items": USAGE},
+    },
+}
+
 # §5.2: the payload fields each documented event carries besides `configuration.id` (and the
 # common `team`, `user`), as the Webhooks API reference lists them.
 _INVOICE_FIELDS = ["installationId", "invoiceId", "externalInvoiceId", "period",
@@ -344,6 +393,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "CreateEvent": CREATE_EVENT,
     "UpdateResource": UPDATE_RESOURCE,
     "WebhookEvent": WEBHOOK_EVENT,
+    "SubmitBillingData": SUBMIT_BILLING_DATA,
 }
 
 for _schema in SCHEMAS.values():

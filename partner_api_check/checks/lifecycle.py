@@ -20,6 +20,8 @@ ROTATED_SECRETS = required(docs.SECRETS_ROTATION_GUIDE)
 ROTATION_WAIT_SECONDS = 5.0
 PROVISIONED_LATER = required(docs.MARKETPLACE_FLOWS)
 PROVISIONING_WAIT_SECONDS = 5.0
+BILLING_DATA = required(docs.SUBMIT_BILLING_DATA)
+BILLING_WAIT_SECONDS = 1.0
 MALFORMED_QUERY = recommended("the docs pass the form's metadata as a JSON string but say "
                               "nothing of a malformed one; it must not crash the server")
 REPL_BLOCKS = recommended("the docs leave the REPL's 200 body open; the blocks checked are the "
@@ -81,6 +83,7 @@ class Lifecycle:
         self.delete_installation()
         self.rotated_secrets()
         self.outbound_calls()
+        self.billing_data()
 
     def step(self, name: str, rule: Rule):
         return self.ctx.run.check(GROUP, name, rule)
@@ -384,3 +387,17 @@ class Lifecycle:
             if wrong:
                 check.fail("calls without the installation's access token: " + ", ".join(wrong))
             check.note(", ".join(f"{call.method} {call.path} → {call.status}" for call in calls))
+
+    def billing_data(self) -> None:
+        """Billing data the server submitted during the run (V11) has the documented shape."""
+        with self.step("billing data sent to vercel", BILLING_DATA) as check:
+            path = self.fixture.installation_path("/billing")
+            submitted = self.ctx.vercel.wait_for("POST", path, BILLING_WAIT_SECONDS)
+            if submitted is None:
+                check.skip(f"the server submitted no billing data (POST {path}) during the run "
+                           "(the docs ask for it daily, so it may come later)")
+            found = schemas.problems("SubmitBillingData", submitted.body)
+            if found:
+                check.fail("Submit Billing Data body is not the documented shape: "
+                           + "; ".join(found[:3]))
+            check.note(f"POST …/billing with {len(submitted.body['usage'])} usage metrics")

@@ -3,15 +3,16 @@
 `BROKEN` carries deliberate defects: it (1) never checks the token's audience, (2) ignores
 the user's role, so `USER` tokens may change things, (3) answers 201 instead of 200 to
 Provision Resource, (4) saves a resource before finding its metadata invalid, (5) lets a
-transfer claim be accepted again by another target and (6) announces a resource provisioned
-asynchronously with an event type the docs do not list and (7) refuses signed deployment
-events. `DOCS_ONLY` does what Vercel's docs
-require and no more: 403 for every refused call, the auth kind read from the claims
-(X-Vercel-Auth ignored), no `exp` demanded, no path/token installation binding, 201 on Upsert,
-the first answer replayed for a reused idempotency key whatever the body, and 200 to a forged
-webhook. Both implement the required endpoints plus Get Installation, List Resources and the
-transfer endpoints, and provision asynchronously (`pending`, then an event to Vercel);
-`DOCS_ONLY` also rotates secrets asynchronously. The other optional endpoints are skipped.
+transfer claim be accepted again by another target, (6) announces a resource provisioned
+asynchronously with an event type the docs do not list, (7) refuses signed deployment events
+and (8) submits billing data with totals as numbers, not decimal strings. `DOCS_ONLY` does
+what Vercel's docs require and no more: 403 for every refused call, the auth kind read from
+the claims (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation binding, 201
+on Upsert, the first answer replayed for a reused idempotency key whatever the body, and 200
+to a forged webhook. Both implement the required endpoints plus Get Installation, List
+Resources and the transfer endpoints, and provision asynchronously (`pending`, then an event
+and the first billing data to Vercel); `DOCS_ONLY` also rotates secrets asynchronously. The
+other optional endpoints are skipped.
 """
 
 from __future__ import annotations
@@ -69,12 +70,14 @@ class Behaviour:
     provisions_later: bool = True  # Provision answers `pending`, then a V4 event follows
     ready_event: str = "resource.updated"  # the type of that event
     refuses_deployment_events: bool = False  # 400 to a signed `deployment.*` delivery
+    numeric_billing_totals: bool = False  # billing data (V11) with totals as numbers
     accepts_completed_claims: bool = False  # a claim accepted by one target moves again
 
 
 BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
                    saves_before_validating=True, accepts_completed_claims=True,
-                   ready_event="resource.ready", refuses_deployment_events=True)
+                   ready_event="resource.ready", refuses_deployment_events=True,
+                   numeric_billing_totals=True)
 DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
                       binds_path=False, upsert_status=201, rejects_reused_key=False,
                       refuses_forged_webhooks=False, rotates_later=True)
@@ -314,6 +317,20 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
         to_vercel("POST", resource["installation"], "/events",
                   {"event": {"type": behaviour.ready_event, "productId": PRODUCT,
                              "resourceId": resource["id"]}})
+        to_vercel("POST", resource["installation"], "/billing", billing_data(resource))
+
+    def billing_data(resource: dict[str, Any]) -> dict[str, Any]:
+        """Submit Billing Data (V11) for the resource's first day."""
+        total = 0 if behaviour.numeric_billing_totals else "0.00"
+        day = {"start": "2026-01-01T00:00:00.000Z", "end": "2026-02-01T00:00:00.000Z"}
+        return {"timestamp": "2026-01-01T01:00:00.000Z", "eod": "2026-01-01T00:00:00.000Z",
+                "period": day,
+                "billing": {"items": [{"billingPlanId": resource["plan"],
+                                       "resourceId": resource["id"], "name": "Store",
+                                       "price": "0.00", "quantity": 1, "units": "month",
+                                       "total": total}]},
+                "usage": [{"resourceId": resource["id"], "name": "Keys", "type": "total",
+                           "units": "keys", "dayValue": 0, "periodValue": 0}]}
 
     def push_secrets(installation_id: str, resource_id: str) -> None:
         """Update Resource Secrets (V10) with the new secrets, as a background job would."""

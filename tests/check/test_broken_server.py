@@ -36,6 +36,7 @@ def test_the_documented_defects_fail(report):
         ("transfers", "racing accepts"),  # a completed claim accepted again
         ("lifecycle", "pending resource announced to vercel"),  # an undocumented event type
         *DEPLOYMENT_DELIVERIES,  # refused, so Vercel would retry them
+        ("lifecycle", "billing data sent to vercel"),  # totals as numbers
     }
     assert report.failed()
 
@@ -65,6 +66,9 @@ def test_reasons_name_what_went_wrong_and_the_rule(report):
     assert "/events: body is not the documented shape (CreateEvent): $.event:" in announced
     refused = outcome(report, "webhooks", "signed deployment.created").reason
     assert refused.startswith("expected 2xx, got 400")
+    billing = outcome(report, "lifecycle", "billing data sent to vercel").reason
+    assert billing == ("Submit Billing Data body is not the documented shape: "
+                       "$.billing.items[0].total: 0 is not of type 'string'")
     leaked = outcome(report, "bodies", "rejected bodies change nothing")
     assert leaked.reason == "read back differently afterwards: resources"
     assert "rationale" in leaked.as_dict()

@@ -90,3 +90,9 @@ def test_a_pending_resource_is_followed_to_its_event(report):
     assert announced.outcome is Outcome.PASS
     assert announced.reason.startswith("POST /v1/installations/icfg_check")
     assert announced.reason.endswith("/events → 201")
+
+
+def test_billing_data_submitted_during_the_run_is_checked(report):
+    billing = result(report, "lifecycle", "billing data sent to vercel")
+    assert (billing.outcome, billing.reason) == (Outcome.PASS,
+                                                 "POST …/billing with 1 usage metrics")

@@ -118,3 +118,29 @@ def test_every_documented_event_type_is_delivered():
     assert set(events.PAYLOADS) == set(EVENT_FIELDS)
     assert problems("WebhookEvent", {**events.event("marketplace.member.changed"),
                                      "type": "marketplace.member.renamed"})
+
+
+BILLING_ITEM = {"billingPlanId": "pro", "resourceId": "res_1", "name": "Pro", "price": "10.00",
+                "quantity": 1, "units": "month", "total": "10.00"}
+BILLING_DATA = {"timestamp": "2026-01-01T01:00:00.000Z", "eod": "2026-01-01T00:00:00.000Z",
+                "period": {"start": "2026-01-01T00:00:00.000Z",
+                           "end": "2026-02-01T00:00:00.000Z"},
+                "billing": [BILLING_ITEM],
+                "usage": [{"name": "Keys", "type": "total", "units": "keys", "dayValue": 3,
+                           "periodValue": 3}]}
+
+
+def test_billing_data_in_either_documented_form_fits():
+    assert problems("SubmitBillingData", BILLING_DATA) == []
+    as_object = {**BILLING_DATA, "billing": {"items": [BILLING_ITEM], "discounts": [
+        {"billingPlanId": "pro", "name": "Launch", "amount": "1.00"}]}}
+    assert problems("SubmitBillingData", as_object) == []
+
+
+def test_billing_data_names_the_field_at_fault():
+    wrong = {**BILLING_DATA, "billing": {"items": [{**BILLING_ITEM, "colour": "red"}]},
+             "usage": [{**BILLING_DATA["usage"][0], "type": "peak"}]}
+    assert problems("SubmitBillingData", wrong) == [
+        "$.billing.items[0]: Additional properties are not allowed ('colour' was unexpected)",
+        "$.usage[0].type: 'peak' is not one of ['total', 'interval', 'rate']",
+    ]
