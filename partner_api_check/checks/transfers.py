@@ -148,6 +148,7 @@ class Transfers:
             for reply in replies:
                 if isinstance(reply, Exception):
                     check.fail(f"an accept got no answer: {type(reply).__name__}: {reply}")
+                check.trace(reply)
             winners = [index for index, reply in enumerate(replies) if reply.ok]
             if len(winners) != 1:
                 check.fail(f"{len(winners)} of 2 racing accepts succeeded "
