@@ -26,8 +26,15 @@ RESOURCE_REPL = _PARTNER + "/resource-repl"
 PRODUCT_PLANS = _PARTNER + "/list-billing-plans-for-product"
 RESOURCE_PLANS = _PARTNER + "/list-billing-plans-for-resource"
 INSTALLATION_PLANS = _PARTNER + "/list-billing-plans-for-installation"
+CREATE_TRANSFER = _PARTNER + "/create-resource-transfer"
+VERIFY_TRANSFER = _PARTNER + "/verify-resource-transfer"
+ACCEPT_TRANSFER = _PARTNER + "/accept-resource-transfer"
 SECRETS_ROTATION_GUIDE = _BASE + "/secrets-rotation"
 UPDATE_RESOURCE_SECRETS = "https://vercel.com/docs/rest-api/marketplace/update-resource-secrets"
+# F2: a resource provisioned asynchronously is announced with Create Event (V4) or written
+# with Update Resource (V8) once it is ready.
+MARKETPLACE_FLOWS = _BASE + "/marketplace-flows"
+SUBMIT_BILLING_DATA = "https://vercel.com/docs/rest-api/marketplace/submit-billing-data"
 WEBHOOKS = "https://vercel.com/docs/webhooks/webhooks-api"
 
 BY_ENDPOINT = {

@@ -35,6 +35,12 @@ class Fixture:
 
     def set_up(self, check: Check) -> None:
         """Install, then provision when a product is configured; fails ``check`` if refused."""
+        self.install(check)
+        if self.ctx.settings.product:
+            self.resource_id = self.provision(check, self.resource_name)
+
+    def install(self, check: Check) -> None:
+        """Upsert the installation; fails ``check`` if refused."""
         reply = check.call("PUT", self.installation_path(), headers=self.admin(),
                            json_body=self.ctx.upsert_body(self.access_token))
         if not reply.ok:
@@ -42,14 +48,16 @@ class Fixture:
         plan = reply.json.get("billingPlan") if isinstance(reply.json, dict) else None
         if isinstance(plan, dict) and isinstance(plan.get("id"), str):
             self.installation_plan = plan["id"]
-        if not self.ctx.settings.product:
-            return
+
+    def provision(self, check: Check, name: str) -> str:
+        """Provision a resource of the configured product named ``name``; its id (fails
+        ``check`` if refused)."""
         reply = check.call("POST", self.installation_path("/resources"), headers=self.admin(),
-                           json_body=self.ctx.provision_body(self.resource_name))
+                           json_body=self.ctx.provision_body(name))
         resource_id = reply.json.get("id") if isinstance(reply.json, dict) else None
         if not reply.ok or not isinstance(resource_id, str):
             check.fail(f"could not provision a resource: {reply.summary()}")
-        self.resource_id = resource_id
+        return resource_id
 
     def tear_down(self) -> None:
         """Remove what the fixture made, as far as the server lets it (best effort)."""

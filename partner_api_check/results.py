@@ -92,8 +92,11 @@ class Check:
 
     def call(self, method: str, path: str, **options: Any) -> Reply:
         """Call the target and keep a trace of the call (never its headers) for the report."""
-        reply = self.target.request(method, path, **options)
-        self.calls.append({"method": method, "path": path, "status": reply.status,
+        return self.trace(self.target.request(method, path, **options))
+
+    def trace(self, reply: Reply) -> Reply:
+        """Keep ``reply`` (of a call made outside `call`, e.g. racing ones) in the trace."""
+        self.calls.append({"method": reply.method, "path": reply.path, "status": reply.status,
                            "excerpt": reply.excerpt()})
         return reply
 

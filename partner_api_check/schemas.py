@@ -189,6 +189,154 @@ UPDATE_RESOURCE_SECRETS = {
     "properties": {"secrets": SECRETS, "partial": BOOLEAN},
 }
 
+TRANSFER_CREATED = {
+    "type": "object",
+    "required": ["providerClaimId"],
+    "properties": {"providerClaimId": NON_EMPTY},
+}
+
+# V4, the event a partner sends when something changed on its side (§4.2).
+CREATE_EVENT = {
+    "type": "object",
+    "required": ["event"],
+    "properties": {
+        "event": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {"type": {"const": "installation.updated"},
+                                   "billingPlanId": NON_EMPTY},
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "resourceId"],
+                    "properties": {"type": {"const": "resource.updated"},
+                                   "productId": NON_EMPTY, "resourceId": NON_EMPTY},
+                },
+            ]
+        }
+    },
+}
+
+# V8, a partner writing a resource's new state to Vercel directly (§4.2); every field optional.
+UPDATE_RESOURCE = {
+    "type": "object",
+    "properties": {
+        "name": STRING,
+        "status": STATUS,
+        "metadata": {"type": "object", "additionalProperties": METADATA_VALUE},
+        "billingPlan": BILLING_PLAN,
+        "notification": NOTIFICATION_OR_NULL,
+        "secrets": {"anyOf": [SECRETS, UPDATE_RESOURCE_SECRETS]},
+    },
+}
+
+# V11, the interim billing data a partner submits (§4.2): no extra properties in its parts.
+_BILLING_PERIOD = {"type": "object", "required": ["start", "end"],
+                   "properties": {"start": NON_EMPTY, "end": NON_EMPTY},
+                   "additionalProperties": False}
+_PERIOD_PART = {"resourceId": NON_EMPTY, "start": NON_EMPTY, "end": NON_EMPTY}
+BILLING_ITEM = {
+    "type": "object",
+    "required": ["billingPlanId", "name", "price", "quantity", "units", "total"],
+    "properties": {"billingPlanId": NON_EMPTY, **_PERIOD_PART, "name": NON_EMPTY,
+                   "details": STRING, "price": MONEY, "quantity": {"type": "number"},
+                   "units": STRING, "total": MONEY},
+    "additionalProperties": False,
+}
+DISCOUNT = {
+    "type": "object",
+    "required": ["billingPlanId", "name", "amount"],
+    "properties": {"billingPlanId": NON_EMPTY, **_PERIOD_PART, "name": NON_EMPTY,
+                   "details": STRING, "amount": MONEY},
+    "additionalProperties": False,
+}
+USAGE = {
+    "type": "object",
+    "required": ["name", "type", "units", "dayValue", "periodValue"],
+    "properties": {"resourceId": NON_EMPTY, "name": NON_EMPTY,
+                   "type": {"enum": ["total", "interval", "rate"]}, "units": STRING,
+                   "dayValue": {"type": "number"}, "periodValue": {"type": "number"},
+                   "planValue": {"type": "number"}},
+    "additionalProperties": False,
+}
+SUBMIT_BILLING_DATA = {
+    "type": "object",
+    "required": ["timestamp", "eod", "period", "billing", "usage"],
+    "properties": {
+        "timestamp": NON_EMPTY,
+        "eod": NON_EMPTY,
+        "period": _BILLING_PERIOD,
+        # A list of items, or an object of items and discounts (each keyword below applies
+        # to one of the two forms only, so an error names the field at fault).
+        "billing": {
+            "type": ["array", "object"],
+            "items": BILLING_ITEM,
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": BILLING_ITEM},
+                           "discounts": {"type": "array", "items": DISCOUNT}},
+        },
+        "usage": {"type": "array", "items": USAGE},
+    },
+}
+
+# §5.2: the payload fields each documented event carries besides `configuration.id` (and the
+# common `team`, `user`), as the Webhooks API reference lists them.
+_INVOICE_FIELDS = ["installationId", "invoiceId", "externalInvoiceId", "period",
+                   "invoiceDate", "invoiceTotal"]
+_PROJECT_FIELDS = ["installationId", "resourceId", "project", "projectId", "targets"]
+_ACTION_FIELDS = ["installationId", "resourceId", "action", "deployment"]
+_DEPLOYMENT_FIELDS = ["deployment", "links", "target", "project", "plan", "regions"]
+EVENT_FIELDS: dict[str, list[str]] = {
+    **{f"marketplace.invoice.{state}": _INVOICE_FIELDS
+       for state in ("created", "paid", "notpaid", "overdue")},
+    "marketplace.invoice.refunded": ["installationId", "invoiceId", "externalInvoiceId",
+                                     "period", "amount", "reason"],
+    "marketplace.member.changed": ["installationId", "memberId", "role"],
+    "integration-configuration.removed": [],
+    "integration-configuration.transferred": ["installationId", "previousTeamId",
+                                              "previousAccountId", "newTeamId",
+                                              "newAccountId"],
+    "integration-configuration.permission-upgraded": ["projects"],
+    "integration-configuration.scope-change-confirmed": [],
+    "integration-resource.project-connected": _PROJECT_FIELDS,
+    "integration-resource.project-disconnected": _PROJECT_FIELDS,
+    **{f"deployment.integration.action.{step}": _ACTION_FIELDS
+       for step in ("start", "cancel", "cleanup")},
+    "deployment.checkrun.start": ["checkRun", "deployment"],
+    "deployment.checkrun.cancel": [],
+    **{f"deployment.{state}": _DEPLOYMENT_FIELDS
+       for state in ("created", "ready", "succeeded", "error", "canceled", "promoted",
+                     "cleanup")},
+}
+
+WEBHOOK_EVENT = {
+    "type": "object",
+    "required": ["id", "type", "createdAt", "region", "payload"],
+    "properties": {
+        "id": NON_EMPTY,
+        "type": {"enum": list(EVENT_FIELDS)},
+        "createdAt": {"type": "integer", "minimum": 0},
+        "region": {"type": ["string", "null"]},
+        "payload": {
+            "type": "object",
+            "required": ["configuration"],
+            "properties": {
+                "configuration": {"type": "object", "required": ["id"],
+                                  "properties": {"id": NON_EMPTY}},
+                "team": {"type": ["object", "null"]},
+                "user": {"type": "object", "properties": {"id": {"type": ["string", "null"]}}},
+            },
+        },
+    },
+    "allOf": [
+        {"if": {"properties": {"type": {"const": event_type}}},
+         "then": {"properties": {"payload": {"required": fields}}}}
+        for event_type, fields in EVENT_FIELDS.items() if fields
+    ],
+}
+
 TEXT_BLOCK = {
     "type": "object",
     "required": ["type", "text"],
@@ -241,6 +389,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "RotatingLater": ROTATING_LATER,
     "UpdateResourceSecrets": UPDATE_RESOURCE_SECRETS,
     "ReplBlocks": REPL_BLOCKS,
+    "TransferCreated": TRANSFER_CREATED,
+    "CreateEvent": CREATE_EVENT,
+    "UpdateResource": UPDATE_RESOURCE,
+    "WebhookEvent": WEBHOOK_EVENT,
+    "SubmitBillingData": SUBMIT_BILLING_DATA,
 }
 
 for _schema in SCHEMAS.values():

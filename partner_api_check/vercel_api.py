@@ -153,10 +153,15 @@ class FakeVercelApi(BackgroundServer):
     def wait_for(self, method: str, path: str, timeout: float) -> RecordedCall | None:
         """The first call of ``method`` to ``path``, waiting up to ``timeout`` seconds for
         it to arrive (None if it does not)."""
+        return self.wait_until(lambda call: (call.method, call.path) == (method, path), timeout)
+
+    def wait_until(self, wanted: Callable[[RecordedCall], bool],
+                   timeout: float) -> RecordedCall | None:
+        """The first call ``wanted`` accepts, waiting up to ``timeout`` seconds for it to
+        arrive (None if it does not)."""
 
         def arrived() -> RecordedCall | None:
-            return next((call for call in self._calls
-                         if (call.method, call.path) == (method, path)), None)
+            return next((call for call in self._calls if wanted(call)), None)
 
         with self._arrived:
             return self._arrived.wait_for(arrived, timeout)

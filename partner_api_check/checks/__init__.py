@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import requests
 
-from partner_api_check.checks import auth, bodies, idempotency, lifecycle, webhooks
+from partner_api_check.checks import auth, bodies, idempotency, lifecycle, transfers, webhooks
 from partner_api_check.context import Context
 
 GROUPS: dict[str, Callable[[Context], None]] = {
@@ -14,6 +14,7 @@ GROUPS: dict[str, Callable[[Context], None]] = {
     auth.GROUP: auth.run,
     bodies.GROUP: bodies.run,
     idempotency.GROUP: idempotency.run,
+    transfers.GROUP: transfers.run,
     webhooks.GROUP: webhooks.run,
 }
 

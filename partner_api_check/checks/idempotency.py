@@ -9,17 +9,15 @@ it is recommended.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 from typing import Any
-
-import requests
 
 from partner_api_check import docs
 from partner_api_check.context import Context, random_id
 from partner_api_check.endpoints import BY_NAME, supported
 from partner_api_check.fixtures import Fixture
+from partner_api_check.racing import Call, at_once
 from partner_api_check.results import Check, needs, recommended, required
 from partner_api_check.target import Reply
 
@@ -65,26 +63,9 @@ def count_resources(ctx: Context, check: Check, fixture: Fixture, name: str, ids
 
 def race(ctx: Context, fixture: Fixture, body: dict[str, Any]) -> list[Reply | Exception]:
     """Send the same provision call from ``RACERS`` threads at once."""
-    headers = {**fixture.admin(), **key()}
-    barrier = threading.Barrier(RACERS)
-    replies: list[Reply | Exception] = [RuntimeError("no answer")] * RACERS
-
-    def send(slot: int) -> None:
-        with requests.Session() as session:
-            barrier.wait()
-            try:
-                replies[slot] = ctx.target.request(
-                    "POST", fixture.installation_path("/resources"), headers=headers,
-                    json_body=body, session=session)
-            except requests.RequestException as error:
-                replies[slot] = error
-
-    threads = [threading.Thread(target=send, args=(slot,)) for slot in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return replies
+    call = Call("POST", fixture.installation_path("/resources"),
+                {"headers": {**fixture.admin(), **key()}, "json_body": body})
+    return at_once(ctx.target, [call] * RACERS)
 
 
 def run(ctx: Context) -> None:

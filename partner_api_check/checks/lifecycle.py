@@ -11,12 +11,17 @@ from partner_api_check.fixtures import Fixture
 from partner_api_check.results import Check, Rule, needs, recommended, required
 from partner_api_check.target import Reply
 from partner_api_check.tokens import bearer
+from partner_api_check.vercel_api import RecordedCall
 
 GROUP = "lifecycle"
 PLANS = required(docs.PRODUCT_PLANS)
 INSTALLATION_TOKEN = required(docs.INTEGRATIONS_API)
 ROTATED_SECRETS = required(docs.SECRETS_ROTATION_GUIDE)
 ROTATION_WAIT_SECONDS = 5.0
+PROVISIONED_LATER = required(docs.MARKETPLACE_FLOWS)
+PROVISIONING_WAIT_SECONDS = 5.0
+BILLING_DATA = required(docs.SUBMIT_BILLING_DATA)
+BILLING_WAIT_SECONDS = 1.0
 MALFORMED_QUERY = recommended("the docs pass the form's metadata as a JSON string but say "
                               "nothing of a malformed one; it must not crash the server")
 REPL_BLOCKS = recommended("the docs leave the REPL's 200 body open; the blocks checked are the "
@@ -59,6 +64,7 @@ class Lifecycle:
         self.name = self.fixture.resource_name
         self.get_installation_supported = True
         self.rotating_later = False
+        self.provisioned_status: str | None = None
 
     def run(self) -> None:
         self.upsert_installation()
@@ -67,6 +73,7 @@ class Lifecycle:
         self.installation_plans_and_change()
         self.provision()
         self.get_resource()
+        self.provisioning_finished()
         self.resource_plans()
         self.rename_resource()
         self.change_resource_plan()
@@ -76,6 +83,7 @@ class Lifecycle:
         self.delete_installation()
         self.rotated_secrets()
         self.outbound_calls()
+        self.billing_data()
 
     def step(self, name: str, rule: Rule):
         return self.ctx.run.check(GROUP, name, rule)
@@ -195,6 +203,7 @@ class Lifecycle:
             check.expect_status(reply, 200)
             check.expect_schema(reply, "ProvisionedResource")
             expect_fields(check, reply, productId=self.ctx.settings.product, name=self.name)
+            self.provisioned_status = body["status"]
             check.note(f"resource {body['id']} ({body['status']}, plan {plan}, "
                        f"{len(body['secrets'])} secrets)")
 
@@ -208,6 +217,40 @@ class Lifecycle:
             if "secrets" in reply.json:
                 check.finding("Get Resource answers secrets; the docs give them out only on "
                               "Provision and rotation")
+
+    def provisioning_finished(self) -> None:
+        """A resource provisioned as `pending` is announced to Vercel when it is ready: a
+        `resource.updated` event (V4) or its new state written with Update Resource (V8)."""
+        with self.step("pending resource announced to vercel", PROVISIONED_LATER) as check:
+            if self.provisioned_status != "pending":
+                check.skip(f"provisioned synchronously (status {self.provisioned_status!r}); "
+                           "a product provisioning asynchronously answers 'pending'"
+                           if self.provisioned_status else needs(GROUP, "provision resource"))
+            events, resource = self.fixture.installation_path("/events"), (
+                self.fixture.installation_path(f"/resources/{self.fixture.resource_id}"))
+
+            def announcing(call: RecordedCall) -> bool:
+                if (call.method, call.path) == ("PATCH", resource):
+                    return True
+                event = call.body.get("event") if isinstance(call.body, dict) else None
+                return (call.method, call.path) == ("POST", events) and not (
+                    isinstance(event, dict) and event.get("type") == "installation.updated")
+
+            told = self.ctx.vercel.wait_until(announcing, PROVISIONING_WAIT_SECONDS)
+            if told is None:
+                check.skip(f"no resource event or PATCH {resource} within "
+                           f"{PROVISIONING_WAIT_SECONDS:g} s (a background job may send it later)")
+            schema = "UpdateResource" if told.method == "PATCH" else "CreateEvent"
+            found = schemas.problems(schema, told.body)
+            if found:
+                check.fail(f"{told.method} {told.path}: body is not the documented shape "
+                           f"({schema}): " + "; ".join(found[:3]))
+            if told.method == "POST" and told.body["event"]["resourceId"] != (
+                    self.fixture.resource_id):
+                check.fail(f"the resource.updated event names resource "
+                           f"{told.body['event']['resourceId']!r}, "
+                           f"expected {self.fixture.resource_id!r}")
+            check.note(f"{told.method} {told.path} → {told.status}")
 
     def resource_plans(self) -> None:
         with self.step("resource plans", required(docs.RESOURCE_PLANS)) as check:
@@ -344,3 +387,17 @@ class Lifecycle:
             if wrong:
                 check.fail("calls without the installation's access token: " + ", ".join(wrong))
             check.note(", ".join(f"{call.method} {call.path} → {call.status}" for call in calls))
+
+    def billing_data(self) -> None:
+        """Billing data the server submitted during the run (V11) has the documented shape."""
+        with self.step("billing data sent to vercel", BILLING_DATA) as check:
+            path = self.fixture.installation_path("/billing")
+            submitted = self.ctx.vercel.wait_for("POST", path, BILLING_WAIT_SECONDS)
+            if submitted is None:
+                check.skip(f"the server submitted no billing data (POST {path}) during the run "
+                           "(the docs ask for it daily, so it may come later)")
+            found = schemas.problems("SubmitBillingData", submitted.body)
+            if found:
+                check.fail("Submit Billing Data body is not the documented shape: "
+                           + "; ".join(found[:3]))
+            check.note(f"POST …/billing with {len(submitted.body['usage'])} usage metrics")

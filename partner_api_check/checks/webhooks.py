@@ -5,8 +5,9 @@ its redelivery must get one. They tell the receiver to verify the signature but 
 for a failed check, so refusing forgeries (any 4xx) is recommended, not required.
 
 The signature is the lowercase hex HMAC-SHA1 of the raw body keyed with the client secret,
-in ``x-vercel-signature``. The event concerns an installation the server has never seen,
-which it must acknowledge all the same (§7.28).
+in ``x-vercel-signature``. Each documented event type (§5.2, `events.PAYLOADS`) is delivered
+once, signed, in its documented shape; each concerns an installation the server has never
+seen, which it must acknowledge all the same (§7.28).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
-from partner_api_check import docs
-from partner_api_check.context import Context, random_id
+from partner_api_check import docs, events
+from partner_api_check.context import Context
 from partner_api_check.results import Check, recommended, required
 from partner_api_check.target import Reply
 
@@ -29,6 +29,8 @@ REFUSED = recommended("the docs say to verify x-vercel-signature but give no sta
                       "failed check; acknowledging a forgery (2xx) hides that it was not "
                       "processed, so refuse it with a 4xx (401/403)")
 FORGERIES = ("forged signature", "missing signature", "tampered body")
+MEMBER_CHANGED = "marketplace.member.changed"
+OTHER_TYPES = [event_type for event_type in events.PAYLOADS if event_type != MEMBER_CHANGED]
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -36,21 +38,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def event() -> dict[str, Any]:
-    installation = random_id("icfg_checkHook")
-    return {
-        "id": random_id("evt_check"),
-        "type": "marketplace.member.changed",
-        "createdAt": int(time.time() * 1000),
-        "region": None,
-        "payload": {
-            "configuration": {"id": installation},
-            "installationId": installation,
-            "memberId": random_id("user_check"),
-            "role": "USER",
-            "team": {"id": random_id("team_check")},
-            "user": {"id": None},
-        },
-    }
+    return events.event(MEMBER_CHANGED)
 
 
 def encode(value: dict[str, Any]) -> bytes:
@@ -74,7 +62,8 @@ def refused(check: Check, reply: Reply) -> None:
 
 def run(ctx: Context) -> None:
     secret = ctx.settings.client_secret
-    names = ["signed delivery", *FORGERIES, "replayed delivery"]
+    names = ["signed delivery", *FORGERIES, "replayed delivery",
+             *(f"signed {event_type}" for event_type in OTHER_TYPES)]
     if not secret:
         for name in names:
             ctx.run.skip(GROUP, name, "pass --client-secret (the integration's client secret)",
@@ -101,3 +90,9 @@ def run(ctx: Context) -> None:
         if not reply.ok:
             check.fail(f"a redelivery must be acknowledged (2xx), got {reply.summary()}")
         check.note(f"{reply.status}; whether it was processed twice cannot be seen from outside")
+    for event_type in OTHER_TYPES:
+        with ctx.run.check(GROUP, f"signed {event_type}", ACKNOWLEDGED) as check:
+            body = encode(events.event(event_type))
+            reply = deliver(ctx, check, body, signature(secret, body))
+            if not reply.ok:
+                check.fail(f"expected 2xx, got {reply.summary()}")

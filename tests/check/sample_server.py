@@ -2,12 +2,17 @@
 
 `BROKEN` carries deliberate defects: it (1) never checks the token's audience, (2) ignores
 the user's role, so `USER` tokens may change things, (3) answers 201 instead of 200 to
-Provision Resource and (4) saves a resource before finding its metadata invalid. `DOCS_ONLY`
-does what Vercel's docs require and no more: 403 for every refused call, the auth kind read
-from the claims (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation
-binding, 201 on Upsert, the first answer replayed for a reused idempotency key whatever the
-body, and 200 to a forged webhook. Both implement the required endpoints plus Get
-Installation and List Resources, so the other optional ones are reported as skipped.
+Provision Resource, (4) saves a resource before finding its metadata invalid, (5) lets a
+transfer claim be accepted again by another target, (6) announces a resource provisioned
+asynchronously with an event type the docs do not list, (7) refuses signed deployment events
+and (8) submits billing data with totals as numbers, not decimal strings. `DOCS_ONLY` does
+what Vercel's docs require and no more: 403 for every refused call, the auth kind read from
+the claims (X-Vercel-Auth ignored), no `exp` demanded, no path/token installation binding, 201
+on Upsert, the first answer replayed for a reused idempotency key whatever the body, and 200
+to a forged webhook. Both implement the required endpoints plus Get Installation, List
+Resources and the transfer endpoints, and provision asynchronously (`pending`, then an event
+and the first billing data to Vercel); `DOCS_ONLY` also rotates secrets asynchronously. The
+other optional endpoints are skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,10 +66,18 @@ class Behaviour:
     refuses_forged_webhooks: bool = True  # False: 200 with an error code, like Vercel's example
     saves_before_validating: bool = False  # invalid metadata still leaves a resource behind
     rotates_later: bool = False  # rotation answers 202, then sends Vercel the new secrets
+    transfers: bool = True  # the transfer endpoints (§3.4.15–3.4.17)
+    provisions_later: bool = True  # Provision answers `pending`, then a V4 event follows
+    ready_event: str = "resource.updated"  # the type of that event
+    refuses_deployment_events: bool = False  # 400 to a signed `deployment.*` delivery
+    numeric_billing_totals: bool = False  # billing data (V11) with totals as numbers
+    accepts_completed_claims: bool = False  # a claim accepted by one target moves again
 
 
 BROKEN = Behaviour(checks_audience=False, checks_role=False, provision_status=201,
-                   saves_before_validating=True)
+                   saves_before_validating=True, accepts_completed_claims=True,
+                   ready_event="resource.ready", refuses_deployment_events=True,
+                   numeric_billing_totals=True)
 DOCS_ONLY = Behaviour(refusal_status=403, trusts_auth_header=False, requires_exp=False,
                       binds_path=False, upsert_status=201, rejects_reused_key=False,
                       refuses_forged_webhooks=False, rotates_later=True)
@@ -139,6 +153,7 @@ class Store:
         self.installations: dict[str, dict[str, Any]] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.answers: dict[tuple[str, str, str], tuple[str, int, Any]] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
 
@@ -196,7 +211,8 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
     def public(resource: dict[str, Any]) -> dict[str, Any]:
         plan = next(plan for plan in PLANS if plan["id"] == resource["plan"])
         return {"id": resource["id"], "productId": PRODUCT, "name": resource["name"],
-                "metadata": resource["metadata"], "status": "ready", "billingPlan": plan}
+                "metadata": resource["metadata"], "status": resource["status"],
+                "billingPlan": plan}
 
     def checked_metadata(metadata: Any) -> dict[str, Any]:
         if not isinstance(metadata, dict):
@@ -256,11 +272,14 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
             raise invalid("billingPlanId")
         resource = {"id": f"res_{secrets.token_hex(6)}", "installation": installation_id,
                     "name": body["name"], "metadata": body.get("metadata"),
-                    "plan": body["billingPlanId"]}
+                    "plan": body["billingPlanId"],
+                    "status": "pending" if behaviour.provisions_later else "ready"}
         if behaviour.saves_before_validating:
             store.resources[resource["id"]] = resource
         checked_metadata(resource["metadata"])
         store.resources[resource["id"]] = resource
+        if behaviour.provisions_later:
+            threading.Thread(target=finish_provisioning, args=(resource,)).start()
         secret = [{"name": "SAMPLE_DB_URL", "value": f"sample://{secrets.token_hex(8)}"}]
         return {**public(resource), "secrets": secret}, behaviour.provision_status
 
@@ -285,14 +304,39 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
                      metadata=metadata or found["metadata"])
         return public(found)
 
+    def to_vercel(method: str, installation_id: str, path: str, body: Any) -> None:
+        """A call to the (fake) Vercel API with the installation's access token."""
+        token = store.installations[installation_id]["token"]
+        requests.request(method, f"{vercel_api_url}/v1/installations/{installation_id}{path}",
+                         headers={"Authorization": f"Bearer {token}"}, json=body, timeout=5)
+
+    def finish_provisioning(resource: dict[str, Any]) -> None:
+        """The resource is ready; Create Event (V4) tells Vercel, as a background job would."""
+        with store.lock:
+            resource["status"] = "ready"
+        to_vercel("POST", resource["installation"], "/events",
+                  {"event": {"type": behaviour.ready_event, "productId": PRODUCT,
+                             "resourceId": resource["id"]}})
+        to_vercel("POST", resource["installation"], "/billing", billing_data(resource))
+
+    def billing_data(resource: dict[str, Any]) -> dict[str, Any]:
+        """Submit Billing Data (V11) for the resource's first day."""
+        total = 0 if behaviour.numeric_billing_totals else "0.00"
+        day = {"start": "2026-01-01T00:00:00.000Z", "end": "2026-02-01T00:00:00.000Z"}
+        return {"timestamp": "2026-01-01T01:00:00.000Z", "eod": "2026-01-01T00:00:00.000Z",
+                "period": day,
+                "billing": {"items": [{"billingPlanId": resource["plan"],
+                                       "resourceId": resource["id"], "name": "Store",
+                                       "price": "0.00", "quantity": 1, "units": "month",
+                                       "total": total}]},
+                "usage": [{"resourceId": resource["id"], "name": "Keys", "type": "total",
+                           "units": "keys", "dayValue": 0, "periodValue": 0}]}
+
     def push_secrets(installation_id: str, resource_id: str) -> None:
         """Update Resource Secrets (V10) with the new secrets, as a background job would."""
-        token = store.installations[installation_id]["token"]
-        requests.put(f"{vercel_api_url}/v1/installations/{installation_id}/resources/"
-                     f"{resource_id}/secrets", headers={"Authorization": f"Bearer {token}"},
-                     json={"secrets": [{"name": "SAMPLE_DB_URL",
-                                        "value": f"sample://{secrets.token_hex(8)}"}]},
-                     timeout=5)
+        to_vercel("PUT", installation_id, f"/resources/{resource_id}/secrets",
+                  {"secrets": [{"name": "SAMPLE_DB_URL",
+                                "value": f"sample://{secrets.token_hex(8)}"}]})
 
     if behaviour.rotates_later:
         @app.post("/v1/installations/<installation_id>/resources/<resource_id>/secrets/rotate")
@@ -309,11 +353,67 @@ def create_app(jwks: dict[str, Any], issuer: str, audience: str, client_secret: 
             threading.Thread(target=push_secrets, args=(installation_id, resource_id)).start()
             return {"sync": False}, 202
 
+    def claim(installation_id: str, claim_id: str) -> dict[str, Any]:
+        live_installation(installation_id)
+        found = store.claims.get(claim_id)
+        if found is None:
+            raise Refused(404, "not_found", "Unknown transfer request.")
+        if found["expires_at"] < time.time() * 1000:
+            raise Refused(409, "expired", "The transfer request expired.")
+        return found
+
+    if behaviour.transfers:
+        @app.post("/v1/installations/<installation_id>/resource-transfer-requests")
+        @partner
+        def create_transfer(installation_id: str):
+            live_installation(installation_id)
+            body = json_object()
+            ids, expires_at = body.get("resourceIds"), body.get("expiresAt")
+            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+                raise invalid("resourceIds")
+            if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+                raise invalid("expiresAt")
+            if any(store.resources.get(found, {}).get("installation") != installation_id
+                   for found in ids):
+                raise Refused(422, "not_owned", "A resource is not this installation's.")
+            claim_id = f"pcl_{secrets.token_hex(6)}"
+            store.claims[claim_id] = {"resources": ids, "expires_at": expires_at,
+                                      "verified": set(), "winner": None}
+            return {"providerClaimId": claim_id}
+
+        @app.get("/v1/installations/<installation_id>/resource-transfer-requests/"
+                 "<claim_id>/verify")
+        @partner
+        def verify_transfer(installation_id: str, claim_id: str):
+            found = claim(installation_id, claim_id)
+            if found["winner"] is not None:
+                raise Refused(409, "completed", "The transfer request was accepted.")
+            found["verified"].add(installation_id)
+            return {"valid": True}
+
+        @app.post("/v1/installations/<installation_id>/resource-transfer-requests/"
+                  "<claim_id>/accept")
+        @partner
+        def accept_transfer(installation_id: str, claim_id: str):
+            found = claim(installation_id, claim_id)
+            if installation_id not in found["verified"]:
+                raise Refused(409, "not_verified", "Verify the transfer request first.")
+            if found["winner"] not in (None, installation_id) and (
+                    not behaviour.accepts_completed_claims):
+                raise Refused(409, "completed", "Another installation accepted it.")
+            for resource_id in found["resources"]:
+                store.resources[resource_id]["installation"] = installation_id
+            found["winner"] = installation_id
+            return "", 204
+
     @app.post("/webhooks/vercel")
     def webhook():
         signature = request.headers.get("x-vercel-signature", "")
         expected = hmac.new(client_secret.encode(), request.get_data(), hashlib.sha1)
         if hmac.compare_digest(expected.hexdigest(), signature):
+            event_type = str((request.get_json(silent=True) or {}).get("type", ""))
+            if behaviour.refuses_deployment_events and event_type.startswith("deployment."):
+                raise Refused(400, "unsupported_event", "Deployment events are not handled.")
             return {"received": True}
         if behaviour.refuses_forged_webhooks:
             raise Refused(403, "invalid_signature", "Bad signature.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from partner_api_check import events
 from partner_api_check.report import Report
 from partner_api_check.results import Outcome
 from tests.check.sample_server import BROKEN, judge
@@ -12,6 +13,10 @@ from tests.check.sample_server import BROKEN, judge
 @pytest.fixture(scope="module")
 def report() -> Report:
     return judge(BROKEN)
+
+
+DEPLOYMENT_DELIVERIES = {("webhooks", f"signed {event_type}") for event_type in events.PAYLOADS
+                         if event_type.startswith("deployment.")}
 
 
 def outcome(report: Report, group: str, name: str):
@@ -28,6 +33,10 @@ def test_the_documented_defects_fail(report):
         ("auth", "USER role on mutations"),  # role ignored
         # Both let destructive calls through, so the installation did change.
         ("auth", "refused calls change nothing"),
+        ("transfers", "racing accepts"),  # a completed claim accepted again
+        ("lifecycle", "pending resource announced to vercel"),  # an undocumented event type
+        *DEPLOYMENT_DELIVERIES,  # refused, so Vercel would retry them
+        ("lifecycle", "billing data sent to vercel"),  # totals as numbers
     }
     assert report.failed()
 
@@ -50,6 +59,16 @@ def test_reasons_name_what_went_wrong_and_the_rule(report):
            in user_role
     changed = outcome(report, "auth", "refused calls change nothing").reason
     assert changed.endswith("after: wrong aud, USER role on mutations")
+    raced = outcome(report, "transfers", "racing accepts").reason
+    assert raced == "2 of 2 racing accepts succeeded (204, 204); a claim is accepted once"
+    announced = outcome(report, "lifecycle", "pending resource announced to vercel").reason
+    assert announced.startswith("POST /v1/installations/")
+    assert "/events: body is not the documented shape (CreateEvent): $.event:" in announced
+    refused = outcome(report, "webhooks", "signed deployment.created").reason
+    assert refused.startswith("expected 2xx, got 400")
+    billing = outcome(report, "lifecycle", "billing data sent to vercel").reason
+    assert billing == ("Submit Billing Data body is not the documented shape: "
+                       "$.billing.items[0].total: 0 is not of type 'string'")
     leaked = outcome(report, "bodies", "rejected bodies change nothing")
     assert leaked.reason == "read back differently afterwards: resources"
     assert "rationale" in leaked.as_dict()

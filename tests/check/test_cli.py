@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -21,11 +22,15 @@ SECRET = "cli-client-secret"
 
 @pytest.fixture
 def configured_once(tmp_path):
-    """A server configured with a kept key file, before the kit starts (as a user would)."""
+    """A server configured with a kept key file, before the kit starts (as a user would);
+    not knowing the fake Vercel API's address yet, it provisions synchronously. Its webhook
+    receiver is kept clean, so a run of the webhooks group passes."""
     key_file = tmp_path / "kit-key.json"
     key = load_or_create(key_file)
+    behaviour = dataclasses.replace(sample_server.BROKEN, provisions_later=False,
+                                    refuses_deployment_events=False)
     app = sample_server.create_app(public_jwks(key), ISSUER, default_audience(key.thumbprint()),
-                                   SECRET, sample_server.BROKEN)
+                                   SECRET, behaviour)
     with sample_server.serving(app) as base_url:
         yield base_url, key_file
 

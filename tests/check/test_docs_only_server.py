@@ -74,3 +74,25 @@ def test_an_asynchronous_rotation_is_followed_to_vercel(report):
                   ).outcome is Outcome.PASS
     for name in ("malformed JSON", "wrong types", "delay over 720 hours"):
         assert result(report, "bodies", f"rotate secrets: {name}").outcome is Outcome.PASS
+
+
+def test_a_transfer_is_created_verified_and_accepted_once(report):
+    names = ("create transfer request", "verify transfer request", "accept transfer request",
+             "verify accepted transfer request", "racing accepts")
+    assert [result(report, "transfers", name).outcome for name in names] == [Outcome.PASS] * 5
+    assert result(report, "transfers", "racing accepts").reason == "204 and 409"
+
+
+def test_a_pending_resource_is_followed_to_its_event(report):
+    assert "(pending, plan free, 1 secrets)" in result(report, "lifecycle",
+                                                       "provision resource").reason
+    announced = result(report, "lifecycle", "pending resource announced to vercel")
+    assert announced.outcome is Outcome.PASS
+    assert announced.reason.startswith("POST /v1/installations/icfg_check")
+    assert announced.reason.endswith("/events → 201")
+
+
+def test_billing_data_submitted_during_the_run_is_checked(report):
+    billing = result(report, "lifecycle", "billing data sent to vercel")
+    assert (billing.outcome, billing.reason) == (Outcome.PASS,
+                                                 "POST …/billing with 1 usage metrics")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from partner_api_check.schemas import SCHEMAS, problems
+from partner_api_check import events
+from partner_api_check.schemas import EVENT_FIELDS, SCHEMAS, problems
 
 PLAN = {
     "id": "pro200",
@@ -100,3 +101,46 @@ def test_a_secret_value_never_appears_in_a_problem():
     assert found == ["$.secrets[0].value: fails the 'type' rule",
                      "$.secrets[1].name: fails the 'minLength' rule"]
     assert not any("1234567890" in line or "hunter2" in line for line in found)
+
+
+@pytest.mark.parametrize("event_type", list(events.PAYLOADS))
+def test_the_kits_webhook_deliveries_have_the_documented_shape(event_type):
+    delivered = events.event(event_type)
+    assert problems("WebhookEvent", delivered) == []
+    for field in EVENT_FIELDS[event_type]:
+        incomplete = {**delivered, "payload": {key: value for key, value in
+                                               delivered["payload"].items() if key != field}}
+        assert problems("WebhookEvent", incomplete) == [
+            f"$.payload: '{field}' is a required property"]
+
+
+def test_every_documented_event_type_is_delivered():
+    assert set(events.PAYLOADS) == set(EVENT_FIELDS)
+    assert problems("WebhookEvent", {**events.event("marketplace.member.changed"),
+                                     "type": "marketplace.member.renamed"})
+
+
+BILLING_ITEM = {"billingPlanId": "pro", "resourceId": "res_1", "name": "Pro", "price": "10.00",
+                "quantity": 1, "units": "month", "total": "10.00"}
+BILLING_DATA = {"timestamp": "2026-01-01T01:00:00.000Z", "eod": "2026-01-01T00:00:00.000Z",
+                "period": {"start": "2026-01-01T00:00:00.000Z",
+                           "end": "2026-02-01T00:00:00.000Z"},
+                "billing": [BILLING_ITEM],
+                "usage": [{"name": "Keys", "type": "total", "units": "keys", "dayValue": 3,
+                           "periodValue": 3}]}
+
+
+def test_billing_data_in_either_documented_form_fits():
+    assert problems("SubmitBillingData", BILLING_DATA) == []
+    as_object = {**BILLING_DATA, "billing": {"items": [BILLING_ITEM], "discounts": [
+        {"billingPlanId": "pro", "name": "Launch", "amount": "1.00"}]}}
+    assert problems("SubmitBillingData", as_object) == []
+
+
+def test_billing_data_names_the_field_at_fault():
+    wrong = {**BILLING_DATA, "billing": {"items": [{**BILLING_ITEM, "colour": "red"}]},
+             "usage": [{**BILLING_DATA["usage"][0], "type": "peak"}]}
+    assert problems("SubmitBillingData", wrong) == [
+        "$.billing.items[0]: Additional properties are not allowed ('colour' was unexpected)",
+        "$.usage[0].type: 'peak' is not one of ['total', 'interval', 'rate']",
+    ]
